@@ -1,0 +1,28 @@
+package internal
+
+import (
+	_ "github.com/aws/aws-lambda-go/events"
+	_ "github.com/aws/aws-lambda-go/lambda"
+	_ "github.com/aws/aws-lambda-go/lambdacontext"
+	_ "github.com/aws/aws-sdk-go-v2/config"
+	_ "github.com/aws/aws-sdk-go-v2/credentials"
+	_ "github.com/aws/aws-sdk-go-v2/service/apigateway"
+	_ "github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
+	_ "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	_ "github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	_ "github.com/aws/aws-sdk-go-v2/service/lambda"
+	_ "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	_ "github.com/aws/aws-secretsmanager-caching-go/v2/secretcache"
+	_ "github.com/aws/aws-xray-sdk-go/xray"
+	_ "github.com/aws/aws-xray-sdk-go/instrumentation/awsv2"
+	_ "github.com/awslabs/goformation/v7"
+	_ "github.com/awslabs/goformation/v7/cloudformation"
+	_ "github.com/corazawaf/libinjection-go"
+	_ "github.com/lestrrat-go/jwx/v3/jwa"
+	_ "github.com/lestrrat-go/jwx/v3/jwk"
+	_ "github.com/lestrrat-go/jwx/v3/jws"
+	_ "github.com/lestrrat-go/jwx/v3/jwt"
+	_ "github.com/santhosh-tekuri/jsonschema/v6"
+	_ "gopkg.in/yaml.v3"
+	_ "golang.org/x/sync/singleflight"
+)
