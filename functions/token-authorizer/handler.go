@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/apigw-guard/guard/shared/apigw"
+	"github.com/apigw-guard/guard/shared/policy"
+	"github.com/apigw-guard/guard/shared/token"
+)
+
+// verifier checks a raw JWT.
+type verifier interface {
+	Verify(ctx context.Context, raw string) (*token.Claims, error)
+}
+
+// handler decides one authorizer event.
+type handler struct {
+	verify        verifier
+	rules         *policy.Rules
+	simple        bool // HTTP API 2.0 events get {"isAuthorized":…}
+	contextClaims []string
+	usageClaim    string
+	log           *slog.Logger
+	now           func() time.Time
+}
+
+// decision is what handle answers and logs.
+type decision struct {
+	resp    any
+	err     error
+	outcome string // allow, deny, unauthorized, error
+	reason  string // a fixed set: ok, not_entitled, no_token, malformed_event, bad_arn, and token.Reason values
+	kind    apigw.Kind
+	claims  *token.Claims
+	cause   error // for the log only
+}
+
+// handle answers one authorizer event: a policy or simple response, the
+// error "Unauthorized" (API Gateway's 401), or a FailClosed error (500).
+func (h *handler) handle(ctx context.Context, payload json.RawMessage) (any, error) {
+	start := h.now()
+	d := h.decide(ctx, payload)
+	h.logDecision(ctx, d, h.now().Sub(start))
+	return d.resp, d.err
+}
+
+func (h *handler) decide(ctx context.Context, payload []byte) decision {
+	req, err := apigw.Decode(payload)
+	if err != nil {
+		return failClosed("malformed_event", err)
+	}
+	arn, err := policy.ParseARN(req.ARN)
+	if err != nil {
+		return failClosed("bad_arn", err)
+	}
+	raw, err := apigw.BearerToken(req.Authorization)
+	if err != nil {
+		return decision{err: apigw.ErrUnauthorized, outcome: "unauthorized", reason: "no_token", kind: req.Kind}
+	}
+	claims, err := h.verify.Verify(ctx, raw)
+	if err != nil {
+		reason := token.ReasonOf(err)
+		if reason == token.ReasonKeysUnavailable {
+			d := failClosed(string(reason), err)
+			d.kind = req.Kind
+			return d
+		}
+		return decision{err: apigw.ErrUnauthorized, outcome: "unauthorized", reason: string(reason), kind: req.Kind, cause: err}
+	}
+
+	allowed := h.rules.Entitled(claims.Scopes, claims.Groups)
+	d := decision{outcome: "deny", reason: "not_entitled", kind: req.Kind, claims: claims}
+	// The ARN names the concrete method and path (without the stage) for
+	// every event kind, so route selection works the same for all of them.
+	if rule, ok := h.rules.Match(arn.Method, "/"+arn.Resource); ok && contains(allowed, rule) {
+		d.outcome, d.reason = "allow", "ok"
+	}
+	ctxv := h.context(claims)
+	if req.Kind == apigw.HTTPv2 && h.simple {
+		d.resp = events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: d.outcome == "allow", Context: ctxv}
+		return d
+	}
+	resp := events.APIGatewayCustomAuthorizerResponse{
+		PrincipalID:    claims.Subject,
+		PolicyDocument: toEvents(h.rules.Policy(arn, allowed)),
+		Context:        ctxv,
+	}
+	if h.usageClaim != "" {
+		if v, ok := claims.Value(h.usageClaim); ok {
+			if s, ok := v.(string); ok {
+				resp.UsageIdentifierKey = s
+			}
+		}
+	}
+	d.resp = resp
+	return d
+}
+
+func failClosed(reason string, cause error) decision {
+	return decision{err: apigw.NewFailClosed(cause), outcome: "error", reason: reason, cause: cause}
+}
+
+// context builds the authorizer context the backend receives: only strings,
+// numbers and booleans, as API Gateway requires.
+func (h *handler) context(c *token.Claims) map[string]any {
+	v := map[string]any{"sub": c.Subject, "iss": c.Issuer}
+	if len(c.Scopes) > 0 {
+		v["scope"] = strings.Join(c.Scopes, " ")
+	}
+	if c.ClientID != "" {
+		v["client_id"] = c.ClientID
+	}
+	if c.TokenUse != "" {
+		v["token_use"] = c.TokenUse
+	}
+	if len(c.Groups) > 0 {
+		v["groups"] = strings.Join(c.Groups, ",")
+	}
+	for _, name := range h.contextClaims {
+		if _, taken := v[name]; taken {
+			continue
+		}
+		if x, ok := c.Value(name); ok {
+			v[name] = x
+		}
+	}
+	return policy.Context(v)
+}
+
+func (h *handler) logDecision(ctx context.Context, d decision, latency time.Duration) {
+	attrs := []slog.Attr{
+		slog.String("decision", d.outcome),
+		slog.String("reason", d.reason),
+		slog.String("event", d.kind.String()),
+		slog.Float64("latencyMs", float64(latency.Microseconds())/1000),
+	}
+	if d.claims != nil {
+		attrs = append(attrs, slog.String("kid", d.claims.KeyID), slog.String("iss", d.claims.Issuer), slog.String("sub", d.claims.Subject))
+	}
+	level := slog.LevelInfo
+	if d.outcome == "error" {
+		level = slog.LevelError
+		if d.cause != nil {
+			attrs = append(attrs, slog.String("err", d.cause.Error()))
+		}
+	}
+	h.log.LogAttrs(ctx, level, "authorizer decision", attrs...)
+}
+
+func contains(rules []policy.Rule, r policy.Rule) bool {
+	for _, x := range rules {
+		if x.Route == r.Route {
+			return true
+		}
+	}
+	return false
+}
+
+func toEvents(doc policy.Document) events.APIGatewayCustomAuthorizerPolicy {
+	out := events.APIGatewayCustomAuthorizerPolicy{Version: doc.Version}
+	for _, s := range doc.Statement {
+		out.Statement = append(out.Statement, events.IAMPolicyStatement{
+			Action: []string(s.Action), Effect: s.Effect, Resource: []string(s.Resource),
+		})
+	}
+	return out
+}
+
+// misconfigured answers every event with a FailClosed error while the
+// configuration is broken, logging why each time.
+func misconfigured(log *slog.Logger, cause error) func(context.Context, json.RawMessage) (any, error) {
+	return func(ctx context.Context, _ json.RawMessage) (any, error) {
+		log.ErrorContext(ctx, "authorizer decision", "decision", "error", "reason", "misconfigured", "err", cause.Error())
+		return nil, apigw.NewFailClosed(cause)
+	}
+}
+

@@ -1,0 +1,78 @@
+// Command token-authorizer is the JWT Lambda authorizer for REST APIs (TOKEN
+// and REQUEST, payload 1.0) and HTTP APIs (payload 2.0). See the README for
+// its configuration.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-secretsmanager-caching-go/v2/secretcache"
+
+	"github.com/apigw-guard/guard/shared/awsconfig"
+	"github.com/apigw-guard/guard/shared/keyring"
+	"github.com/apigw-guard/guard/shared/observe"
+	"github.com/apigw-guard/guard/shared/secretver"
+	"github.com/apigw-guard/guard/shared/token"
+)
+
+func main() {
+	log := observe.NewLogger()
+	slog.SetDefault(log)
+	h, err := setup(context.Background(), log)
+	if err != nil {
+		log.Error("bad configuration: every invocation fails closed until it is fixed", "err", err)
+		lambda.Start(misconfigured(log, err))
+		return
+	}
+	lambda.Start(h.handle)
+}
+
+// setup builds the handler and everything it reuses across invocations. It
+// makes no network call: keys are fetched on first use.
+func setup(ctx context.Context, log *slog.Logger) (*handler, error) {
+	cfg, err := loadConfig(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	sources := map[string]keyring.Source{}
+	if cfg.keysSecretID != "" {
+		awsCfg, err := awsconfig.Load(ctx, awsconfig.Options{})
+		if err != nil {
+			return nil, err
+		}
+		sm := secretsmanager.NewFromConfig(awsCfg)
+		cache, err := secretcache.New(func(c *secretcache.Cache) {
+			c.Client = sm
+			c.CacheItemTTL = cfg.cacheTTL.Nanoseconds()
+		})
+		if err != nil {
+			return nil, err
+		}
+		reader := secretver.New(cfg.keysSecretID, cache, sm,
+			secretver.WithCoolDown(cfg.coolDown), secretver.WithForcedTTL(cfg.cacheTTL))
+		sources[cfg.keysIssuer] = keyring.FromSecret(reader)
+	}
+	if len(cfg.oidc) > 0 {
+		client := &http.Client{Timeout: 3 * time.Second}
+		for _, o := range cfg.oidc {
+			sources[o.Issuer] = keyring.FromJWKS(o.Issuer, o.JWKSURI, client,
+				keyring.WithCoolDown(cfg.coolDown), keyring.WithMaxAge(cfg.jwksMaxAge))
+		}
+	}
+	v, err := token.NewVerifier(keyring.NewRing(sources), cfg.issuers(),
+		token.WithClockSkew(cfg.skew), token.WithMaxLifetime(cfg.maxLifetime))
+	if err != nil {
+		return nil, err
+	}
+	return &handler{
+		verify: v, rules: cfg.rules, simple: cfg.simple,
+		contextClaims: cfg.contextClaims, usageClaim: cfg.usageClaim,
+		log: log, now: time.Now,
+	}, nil
+}
