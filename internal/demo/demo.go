@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
@@ -143,4 +144,14 @@ func (k *Keys) Mint(claims map[string]any, ttl time.Duration) (string, error) {
 		c[key] = v
 	}
 	return k.Current.Sign(c)
+}
+
+// LocalSecrets returns a Secrets Manager client for a local endpoint (moto),
+// with dummy credentials.
+func LocalSecrets(endpoint string) *secretsmanager.Client {
+	return secretsmanager.New(secretsmanager.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
 }
