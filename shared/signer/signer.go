@@ -186,3 +186,45 @@ func PublicSet(data []byte) ([]byte, error) {
 
 // b64 is the encoding of JWS segments, for tests that craft tokens by hand.
 var b64 = base64.RawURLEncoding
+
+// SignRaw returns a compact JWS over exactly the given header JSON and
+// base64url payload segment, without checking either. It exists for tests
+// and tools that must craft unusual tokens (duplicate members, crit, odd
+// claims) with a real signature; never use it to issue tokens.
+func (s *Signer) SignRaw(header []byte, payloadSegment string) (string, error) {
+	input := b64.EncodeToString(header) + "." + payloadSegment
+	sg, err := jws.SignerFor(s.alg)
+	if err != nil {
+		return "", err
+	}
+	var raw any
+	if err := jwk.Export(s.key, &raw); err != nil {
+		return "", fmt.Errorf("export key %s: %w", s.kid, err)
+	}
+	sig, err := sg.Sign(raw, []byte(input))
+	if err != nil {
+		return "", fmt.Errorf("sign with key %s: %w", s.kid, err)
+	}
+	return input + "." + b64.EncodeToString(sig), nil
+}
+
+// Public returns the public part of the Signer's key as a JWK Set; for a
+// symmetric key it fails, since there is nothing public to share.
+func (s *Signer) Public() ([]byte, error) {
+	set := jwk.NewSet()
+	if err := set.AddKey(s.key); err != nil {
+		return nil, err
+	}
+	b, err := json.Marshal(set)
+	if err != nil {
+		return nil, err
+	}
+	out, err := PublicSet(b)
+	if err != nil {
+		return nil, err
+	}
+	if string(out) == `{"keys":[]}` {
+		return nil, errors.New("a symmetric key has no public part")
+	}
+	return out, nil
+}
