@@ -1,0 +1,82 @@
+package keyring
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/apigw-guard/guard/shared/secretver"
+)
+
+// FromSecret returns a [Source] of the keys held in a Secrets Manager
+// secret's AWSCURRENT and AWSPREVIOUS versions, each a JWK or JWK Set as
+// [ParseKeys] reads it. A key's Origin is its version's stage; when both
+// versions hold a kid, AWSCURRENT's key wins.
+//
+// Each version is parsed once (memoised by version ID), and while r's
+// snapshot is unchanged Keys returns the same slice without parsing. Keys
+// fails when a version does not parse: key material the project writes
+// must be well formed, and the failure is remembered until the secret
+// changes, so a bad version costs one parse, not one per request.
+// Refresh is r's [secretver.Reader.Refresh], with its cool-down.
+func FromSecret(r *secretver.Reader) Source {
+	return &secretSource{reader: r}
+}
+
+type secretSource struct {
+	reader *secretver.Reader
+
+	mu         sync.Mutex
+	generation uint64 // of the snapshot keys (or err) came from; 0 = none
+	keys       []Key
+	err        error
+	parsed     map[string][]Key // version ID -> keys, Origin unset
+}
+
+func (s *secretSource) Keys(ctx context.Context) ([]Key, error) {
+	snap, err := s.reader.Get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.generation != 0 && snap.Generation == s.generation {
+		return s.keys, s.err
+	}
+	s.keys, s.err = s.build(snap)
+	s.generation = snap.Generation
+	return s.keys, s.err
+}
+
+// build assembles the keys of snap's versions. s.mu is held.
+func (s *secretSource) build(snap secretver.Snapshot) ([]Key, error) {
+	parsed := make(map[string][]Key, len(snap.Versions))
+	var keys []Key
+	seen := map[string]bool{}
+	for _, v := range snap.Versions {
+		vk, ok := s.parsed[v.ID]
+		if !ok {
+			var err error
+			vk, err = ParseKeys([]byte(v.Value), "")
+			if err != nil {
+				return nil, fmt.Errorf("secret %q version %s: %w", s.reader.SecretID(), v, err)
+			}
+		}
+		parsed[v.ID] = vk
+		for _, k := range vk {
+			if seen[k.ID] {
+				continue // Versions lists AWSCURRENT first: it wins
+			}
+			seen[k.ID] = true
+			k.Origin = v.Stage
+			keys = append(keys, k)
+		}
+	}
+	s.parsed = parsed
+	return keys, nil
+}
+
+func (s *secretSource) Refresh(ctx context.Context) (bool, error) {
+	_, refreshed, err := s.reader.Refresh(ctx)
+	return refreshed, err
+}
