@@ -72,5 +72,5 @@ define lambda
 endef
 build-TokenAuthorizerFunction:
 	$(call lambda,functions/token-authorizer)
-build-ExampleBackendFunction:
+build-EchoBackendFunction:
 	$(call lambda,examples/echo-backend)

@@ -65,7 +65,11 @@ func setup(ctx context.Context, log *slog.Logger) (*handler, error) {
 				keyring.WithCoolDown(cfg.coolDown), keyring.WithMaxAge(cfg.jwksMaxAge))
 		}
 	}
-	v, err := token.NewVerifier(keyring.NewRing(sources), cfg.issuers(),
+	ring, err := keyring.NewRing(sources)
+	if err != nil {
+		return nil, err
+	}
+	v, err := token.NewVerifier(ring, cfg.issuers(),
 		token.WithClockSkew(cfg.skew), token.WithMaxLifetime(cfg.maxLifetime))
 	if err != nil {
 		return nil, err

@@ -248,6 +248,13 @@ func (f *Function) stop() {
 	}
 }
 
+// URL returns the emulator's invoke URL (it changes on Restart).
+func (f *Function) URL() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.url
+}
+
 // PID returns the emulator's process id, for tests that kill it.
 func (f *Function) PID() int {
 	f.mu.Lock()
