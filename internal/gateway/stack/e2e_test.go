@@ -30,7 +30,7 @@ import (
 
 // knownFolders are functions whose source folder is not their kebab-case
 // logical id.
-var knownFolders = map[string]string{"ExampleBackendFunction": "echo-backend"}
+var knownFolders = map[string]string{}
 
 // lockedBuffer collects the access log while the gateway writes it.
 type lockedBuffer struct {
@@ -205,9 +205,9 @@ func TestEndToEnd(t *testing.T) {
 	}
 
 	// A crashed function answers 502 once, then is back.
-	backend := s.Function("ExampleBackendFunction")
+	backend := s.Function("EchoBackendFunction")
 	if backend == nil {
-		t.Fatal("ExampleBackendFunction is not running")
+		t.Fatal("EchoBackendFunction is not running")
 	}
 	if err := syscall.Kill(-backend.PID(), syscall.SIGKILL); err != nil {
 		t.Fatal(err)
