@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/apigw-guard/guard/shared/keyring"
+	"github.com/apigw-guard/guard/shared/rotation"
+	"github.com/apigw-guard/guard/shared/signer"
+	"github.com/apigw-guard/guard/shared/token"
+)
+
+// handler runs one rotation step per invocation.
+type handler struct {
+	rotator *rotation.Rotator
+	log     *slog.Logger
+}
+
+// newHandler wires the signing-key hooks into a Rotator.
+func newHandler(sm rotation.SecretsManager, cfg config, log *slog.Logger) (*handler, error) {
+	k := &keys{alg: cfg.keyType, rsaBits: cfg.rsaBits, issuer: cfg.issuer, audience: cfg.audience, now: time.Now}
+	r, err := rotation.New(sm, k.generate, k.test,
+		rotation.WithCheck(k.check), rotation.WithCopyCheck(k.isCopy))
+	if err != nil {
+		return nil, err
+	}
+	return &handler{rotator: r, log: log}, nil
+}
+
+// handle runs the event's step. A returned error fails the invocation, so
+// Secrets Manager retries the rotation. The log line carries the step, the
+// secret, the version and the outcome; never a value, and never the
+// event's RotationToken.
+func (h *handler) handle(ctx context.Context, ev events.SecretsManagerSecretRotationEvent) error {
+	start := time.Now()
+	out, err := h.rotator.Handle(ctx, ev)
+	attrs := []any{"step", ev.Step, "secret", ev.SecretID, "version", ev.ClientRequestToken, "ms", time.Since(start).Milliseconds()}
+	if err != nil {
+		h.log.ErrorContext(ctx, "rotation step failed", append(attrs, "err", err)...)
+		return err
+	}
+	h.log.InfoContext(ctx, "rotation step", append(attrs, "outcome", string(out))...)
+	return nil
+}
+
+// keys makes, checks and tests signing keys in the format the authorizers
+// read (DESIGN.md, "Key material"): a JWK Set. Each version holds exactly
+// one key, the one made for it: verifiers accept AWSCURRENT and
+// AWSPREVIOUS, so a token signed just before a rotation keeps verifying for
+// one more rotation, and a key two rotations old is read by no one. Had a
+// version also carried the key before it, that key would live a rotation
+// longer than promised.
+type keys struct {
+	alg      string
+	rsaBits  int
+	issuer   string
+	audience string
+	now      func() time.Time
+}
+
+func (k *keys) generate(context.Context) (string, error) {
+	set, err := signer.Generate(k.alg, k.rsaBits)
+	if err != nil {
+		return "", err
+	}
+	return string(set), nil
+}
+
+// check accepts a value the authorizers can verify with (keyring's strict
+// parse) and a signer can sign with (it holds a private or symmetric key).
+func (k *keys) check(v string) error {
+	if _, err := keyring.ParseKeys([]byte(v), rotation.StagePending); err != nil {
+		return err
+	}
+	if _, err := signer.New([]byte(v)); err != nil {
+		return err
+	}
+	return nil
+}
+
+// isCopy reports whether pending holds a key that current already holds:
+// then no new key exists yet (an emulator copied AWSCURRENT's value, or
+// re-serialised it). Both values have passed check.
+func (k *keys) isCopy(pending, current string) bool {
+	p, err := keyring.ParseKeys([]byte(pending), "")
+	if err != nil {
+		return false
+	}
+	c, err := keyring.ParseKeys([]byte(current), "")
+	if err != nil {
+		return false
+	}
+	for _, a := range p {
+		for _, b := range c {
+			if a.ID == b.ID {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// probeSubject is the sub of the probe token.
+const probeSubject = "key-rotator-probe"
+
+// test signs a short-lived probe token with the pending key and verifies it
+// the way the authorizers do: keyring.ParseKeys of the version, a
+// keyring.Ring by issuer, and token.Verifier. For an asymmetric key it also
+// verifies the probe with only the public part that the JWKS function
+// publishes, so outside verifiers can use the key too.
+func (k *keys) test(ctx context.Context, pending string) error {
+	s, err := signer.New([]byte(pending))
+	if err != nil {
+		return err
+	}
+	now := k.now()
+	var jti [12]byte
+	if _, err := rand.Read(jti[:]); err != nil {
+		return err
+	}
+	probe, err := s.Sign(map[string]any{
+		"iss": k.issuer, "aud": k.audience, "sub": probeSubject,
+		"iat": now.Unix(), "exp": now.Add(probeLifetime).Unix(),
+		"jti": hex.EncodeToString(jti[:]),
+	})
+	if err != nil {
+		return fmt.Errorf("sign the probe token: %w", err)
+	}
+	if err := k.verify(ctx, []byte(pending), probe, s.KeyID()); err != nil {
+		return fmt.Errorf("the authorizers' verifier refuses a token signed with key %s: %w", s.KeyID(), err)
+	}
+	if !strings.HasPrefix(s.Alg(), "HS") {
+		pub, err := signer.PublicSet([]byte(pending))
+		if err != nil {
+			return fmt.Errorf("public part of key %s: %w", s.KeyID(), err)
+		}
+		if err := k.verify(ctx, pub, probe, s.KeyID()); err != nil {
+			return fmt.Errorf("the published public key %s does not verify its token: %w", s.KeyID(), err)
+		}
+	}
+	return nil
+}
+
+// verify checks probe with a verifier over the keys in set.
+func (k *keys) verify(ctx context.Context, set []byte, probe, kid string) error {
+	ks, err := keyring.ParseKeys(set, rotation.StagePending)
+	if err != nil {
+		return err
+	}
+	ring, err := keyring.NewRing(map[string]keyring.Source{k.issuer: staticKeys(ks)})
+	if err != nil {
+		return err
+	}
+	v, err := token.NewVerifier(ring, []token.Issuer{{Issuer: k.issuer, Audiences: []string{k.audience}}},
+		token.WithClock(k.now), token.WithMaxLifetime(probeLifetime))
+	if err != nil {
+		return err
+	}
+	c, err := v.Verify(ctx, probe)
+	if err != nil {
+		return err
+	}
+	if c.KeyID != kid || c.Subject != probeSubject {
+		return errors.New("the verified probe token is not the one signed")
+	}
+	return nil
+}
+
+// staticKeys is a keyring.Source over keys already parsed.
+type staticKeys []keyring.Key
+
+func (s staticKeys) Keys(context.Context) ([]keyring.Key, error) { return s, nil }
+func (s staticKeys) Refresh(context.Context) (bool, error)       { return false, nil }
