@@ -12,7 +12,7 @@ PORT ?= 3000
 
 export CGO_ENABLED := 0
 
-.PHONY: all build tools run invoke mint test test-unit test-integration fuzz-smoke lint-template bench clean
+.PHONY: all build tools run invoke mint rotate test test-unit test-integration fuzz-smoke lint-template bench clean
 
 all: build
 
@@ -40,6 +40,10 @@ invoke:
 ## mint: print a demo token from the running local stack's current key: make mint SUB=alice SCOPE="orders:read"
 mint:
 	@$(GO) run ./cmd/mint -sub "$(or $(SUB),alice)" -scope "$(SCOPE)"
+
+## rotate: one full rotation of the running local stack's signing key, through the real key-rotator binary.
+rotate: tools build
+	$(GO) run ./cmd/rotate
 
 ## test: unit tests, fuzz smoke runs, template checks, integration tests against the local stack.
 test: tools build test-unit fuzz-smoke lint-template test-integration
@@ -72,5 +76,11 @@ define lambda
 endef
 build-TokenAuthorizerFunction:
 	$(call lambda,functions/token-authorizer)
+build-KeyRotatorFunction:
+	$(call lambda,functions/key-rotator)
+build-JwksFunction:
+	$(call lambda,functions/jwks)
+build-CacheInvalidatorFunction:
+	$(call lambda,functions/cache-invalidator)
 build-EchoBackendFunction:
 	$(call lambda,examples/echo-backend)
