@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/apigw-guard/guard/shared/policy"
+	"github.com/apigw-guard/guard/shared/revocation"
 	"github.com/apigw-guard/guard/shared/token"
 )
 
@@ -31,6 +32,7 @@ type config struct {
 	coolDown      time.Duration
 	cacheTTL      time.Duration
 	jwksMaxAge    time.Duration
+	revocation    revocation.Settings
 }
 
 // oidcIssuer is one entry of OIDC_ISSUERS.
@@ -130,6 +132,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	} else {
 		c.rules = rules
 	}
+	rev, err := revocation.SettingsFrom(getenv)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.revocation = rev
 	return c, errors.Join(errs...)
 }
 

@@ -19,9 +19,16 @@ type verifier interface {
 	Verify(ctx context.Context, raw string) (*token.Claims, error)
 }
 
+// revocations answers whether a verified token was revoked, from a local
+// view of the revocation table (no table call on the hot path).
+type revocations interface {
+	Check(ctx context.Context, issuer, sub, jti string, issuedAt time.Time) (bool, error)
+}
+
 // handler decides one authorizer event.
 type handler struct {
 	verify        verifier
+	revoked       revocations // nil: revocation checks are off
 	rules         *policy.Rules
 	simple        bool // HTTP API 2.0 events get {"isAuthorized":…}
 	contextClaims []string
@@ -35,7 +42,7 @@ type decision struct {
 	resp    any
 	err     error
 	outcome string // allow, deny, unauthorized, error
-	reason  string // a fixed set: ok, not_entitled, no_token, malformed_event, bad_arn, and token.Reason values
+	reason  string // a fixed set: ok, not_entitled, no_token, revoked, revocations_unavailable, malformed_event, bad_arn, and token.Reason values
 	kind    apigw.Kind
 	claims  *token.Claims
 	cause   error // for the log only
@@ -72,6 +79,18 @@ func (h *handler) decide(ctx context.Context, payload []byte) decision {
 			return d
 		}
 		return decision{err: apigw.ErrUnauthorized, outcome: "unauthorized", reason: string(reason), kind: req.Kind, cause: err}
+	}
+
+	if h.revoked != nil {
+		revoked, err := h.revoked.Check(ctx, claims.Issuer, claims.Subject, claims.ID, claims.IssuedAt)
+		if err != nil {
+			d := failClosed("revocations_unavailable", err)
+			d.kind, d.claims = req.Kind, claims
+			return d
+		}
+		if revoked {
+			return decision{err: apigw.ErrUnauthorized, outcome: "unauthorized", reason: "revoked", kind: req.Kind, claims: claims}
+		}
 	}
 
 	allowed := h.rules.Entitled(claims.Scopes, claims.Groups)

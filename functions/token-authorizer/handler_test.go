@@ -368,3 +368,50 @@ func TestLoadConfigDefaults(t *testing.T) {
 		t.Errorf("issuers = %+v", iss)
 	}
 }
+
+// fakeRevocations revokes subjects issued before a time, or fails.
+type fakeRevocations struct {
+	before map[string]time.Time
+	err    error
+	calls  int
+}
+
+func (f *fakeRevocations) Check(_ context.Context, _, sub, _ string, iat time.Time) (bool, error) {
+	f.calls++
+	if f.err != nil {
+		return false, f.err
+	}
+	t, ok := f.before[sub]
+	return ok && iat.Before(t), nil
+}
+
+func TestRevocation(t *testing.T) {
+	now := time.Now()
+	cases := []struct {
+		name   string
+		rev    *fakeRevocations
+		iat    time.Time
+		err    error
+		reason string
+	}{
+		{"revoked subject", &fakeRevocations{before: map[string]time.Time{"alice": now}}, now.Add(-time.Minute), apigw.ErrUnauthorized, "revoked"},
+		{"token issued after the revocation", &fakeRevocations{before: map[string]time.Time{"alice": now.Add(-time.Hour)}}, now, nil, "ok"},
+		{"other subject revoked", &fakeRevocations{before: map[string]time.Time{"bob": now}}, now.Add(-time.Minute), nil, "ok"},
+		{"table unreadable beyond staleness", &fakeRevocations{err: errors.New("revocation view stale")}, now, &apigw.FailClosed{}, "revocations_unavailable"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, nil)
+			f.h.revoked = tc.rev
+			tok := f.token(t, func(c map[string]any) { c["iat"] = tc.iat.Unix() })
+			_, err := f.h.handle(context.Background(), event(t, "rest-token.json", tok))
+			checkErr(t, err, tc.err)
+			if !strings.Contains(f.logs.String(), `"reason":"`+tc.reason+`"`) {
+				t.Errorf("log %s lacks reason %q", f.logs.String(), tc.reason)
+			}
+			if tc.rev.calls != 1 {
+				t.Errorf("revocation checks = %d, want 1", tc.rev.calls)
+			}
+		})
+	}
+}

@@ -11,12 +11,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-secretsmanager-caching-go/v2/secretcache"
 
 	"github.com/apigw-guard/guard/shared/awsconfig"
 	"github.com/apigw-guard/guard/shared/keyring"
 	"github.com/apigw-guard/guard/shared/observe"
+	"github.com/apigw-guard/guard/shared/revocation"
 	"github.com/apigw-guard/guard/shared/secretver"
 	"github.com/apigw-guard/guard/shared/token"
 )
@@ -40,12 +42,12 @@ func setup(ctx context.Context, log *slog.Logger) (*handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	awsCfg, err := awsconfig.Load(ctx, awsconfig.Options{})
+	if err != nil {
+		return nil, err
+	}
 	sources := map[string]keyring.Source{}
 	if cfg.keysSecretID != "" {
-		awsCfg, err := awsconfig.Load(ctx, awsconfig.Options{})
-		if err != nil {
-			return nil, err
-		}
 		sm := secretsmanager.NewFromConfig(awsCfg)
 		cache, err := secretcache.New(func(c *secretcache.Cache) {
 			c.Client = sm
@@ -74,9 +76,13 @@ func setup(ctx context.Context, log *slog.Logger) (*handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &handler{
+	h := &handler{
 		verify: v, rules: cfg.rules, simple: cfg.simple,
 		contextClaims: cfg.contextClaims, usageClaim: cfg.usageClaim,
 		log: log, now: time.Now,
-	}, nil
+	}
+	if cfg.revocation.Table != "" {
+		h.revoked = revocation.NewView(dynamodb.NewFromConfig(awsCfg), cfg.revocation.Table, cfg.revocation.Options()...)
+	}
+	return h, nil
 }

@@ -147,6 +147,11 @@ func (d *doc) build() (*Template, error) {
 		t.APIs = append(t.APIs, a)
 	}
 	sort.Slice(t.APIs, func(i, j int) bool { return t.APIs[i].LogicalID < t.APIs[j].LogicalID })
+	tables, err := d.tables()
+	if err != nil {
+		return nil, err
+	}
+	t.Tables = tables
 	return t, nil
 }
 

@@ -32,6 +32,9 @@ type Template struct {
 	Functions map[string]*Function
 	// APIs are sorted by logical id.
 	APIs []*API
+	// Tables are the AWS::DynamoDB::Table resources, sorted by logical id;
+	// the local stack creates them in the local DynamoDB.
+	Tables []*Table
 }
 
 // Function is one AWS::Serverless::Function.

@@ -135,6 +135,9 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		if s.Keys, err = demo.Seed(ctx, demo.LocalSecrets(s.AWSEndpoint), cfg.DataDir); err != nil {
 			return nil, fmt.Errorf("seed the signing-key secret: %w", err)
 		}
+		if err = createTables(ctx, LocalDynamoDB(s.AWSEndpoint), s.Template.Tables); err != nil {
+			return nil, err
+		}
 	}
 	overrides, err := readOverrides(cfg.Overrides)
 	if err != nil {
