@@ -12,7 +12,7 @@ PORT ?= 3000
 
 export CGO_ENABLED := 0
 
-.PHONY: all build tools run invoke mint rotate test test-unit test-integration fuzz-smoke lint-template bench clean
+.PHONY: all build tools run invoke mint rotate revoke test test-unit test-integration fuzz-smoke lint-template bench clean
 
 all: build
 
@@ -40,6 +40,11 @@ invoke:
 ## mint: print a demo token from the running local stack's current key: make mint SUB=alice SCOPE="orders:read"
 mint:
 	@$(GO) run ./cmd/mint -sub "$(or $(SUB),alice)" -scope "$(SCOPE)"
+
+## revoke: revoke a subject on the running local stack: make revoke SUB=alice
+revoke:
+	@test -n "$(SUB)$(JTI)" || { echo "usage: make revoke SUB=<sub> | JTI=<jti>"; exit 2; }
+	$(GO) run ./cmd/revoke $(if $(SUB),-sub "$(SUB)") $(if $(JTI),-jti "$(JTI)")
 
 ## rotate: one full rotation of the running local stack's signing key, through the real key-rotator binary.
 rotate: tools build

@@ -199,4 +199,3 @@ func misconfigured(log *slog.Logger, cause error) func(context.Context, json.Raw
 		return nil, apigw.NewFailClosed(cause)
 	}
 }
-

@@ -54,5 +54,3 @@ func (d *doc) tables() ([]*Table, error) {
 	}
 	return out, nil
 }
-
-
