@@ -4,6 +4,7 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"os"
@@ -32,7 +33,9 @@ func (l *lockedLog) Write(p []byte) (int, error) {
 
 // startStack runs the whole local stack from the repository's template with
 // the binaries `make build` wrote, as `make run` does.
-func startStack(t *testing.T, params map[string]string) *stack.Stack {
+// overrides maps a function's logical id to environment overrides, like
+// `sam local invoke --env-vars`.
+func startStack(t *testing.T, params map[string]string, overrides map[string]map[string]string) *stack.Stack {
 	t.Helper()
 	needTools(t)
 	root, err := procs.ModuleRoot()
@@ -44,6 +47,11 @@ func startStack(t *testing.T, params map[string]string) *stack.Stack {
 	}
 	port, err := procs.FreePort()
 	if err != nil {
+		t.Fatal(err)
+	}
+	ovr := filepath.Join(t.TempDir(), "overrides.json")
+	b, _ := json.Marshal(overrides)
+	if err := os.WriteFile(ovr, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	logs := &lockedLog{}
@@ -63,7 +71,7 @@ func startStack(t *testing.T, params map[string]string) *stack.Stack {
 	s, err := stack.Start(ctx, stack.Config{
 		Template: filepath.Join(root, "template.yaml"), Addr: "127.0.0.1:" + strconv.Itoa(port),
 		BuildDir: filepath.Join(root, "build"), DataDir: t.TempDir(), Parameters: params,
-		Log: logs,
+		Overrides: ovr, Log: logs,
 	})
 	if err != nil {
 		t.Fatalf("start the stack: %v", err)

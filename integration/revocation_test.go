@@ -16,7 +16,7 @@ import (
 // authorizer cache (TTL 300 s) holds an Allow for it, and measures how long
 // until the gateway denies it.
 func TestRevocationThroughGateway(t *testing.T) {
-	s := startStack(t, map[string]string{"AuthorizerTtlSeconds": "300"})
+	s := startStack(t, map[string]string{"AuthorizerTtlSeconds": "300"}, nil)
 	mint := func(sub string) string {
 		tok, err := s.Keys.Current.Sign(demo.Claims(sub, "orders:read", time.Hour))
 		if err != nil {

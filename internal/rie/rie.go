@@ -1,8 +1,9 @@
 // Package rie runs a function binary under the AWS Lambda Runtime Interface
 // Emulator and invokes it the way the Lambda service does.
 //
-// A [Function] is safe for concurrent use; the emulator itself serialises
-// invocations, like one Lambda execution environment.
+// A [Function] is safe for concurrent use. One emulator is one Lambda
+// execution environment: it takes one invocation at a time (a second
+// concurrent invoke crashes it), so Invoke queues callers.
 package rie
 
 import (
@@ -43,6 +44,8 @@ type Function struct {
 	url    string
 	client *http.Client
 
+	busy chan struct{} // one invocation at a time
+
 	mu      sync.Mutex
 	cmd     *exec.Cmd
 	exited  chan struct{}
@@ -75,7 +78,7 @@ func Start(ctx context.Context, cfg Config) (*Function, error) {
 	if cfg.Log == nil {
 		cfg.Log = os.Stderr
 	}
-	f := &Function{cfg: cfg, client: &http.Client{Timeout: cfg.Timeout + 5*time.Second}}
+	f := &Function{cfg: cfg, client: &http.Client{Timeout: cfg.Timeout + 5*time.Second}, busy: make(chan struct{}, 1)}
 	if err := f.start(ctx); err != nil {
 		return nil, err
 	}
@@ -165,6 +168,12 @@ func (f *Function) InitDurations() []time.Duration {
 // Invoke sends payload as one invocation. A transport error (the emulator
 // is gone) is returned as err; function errors and crashes are in the Result.
 func (f *Function) Invoke(ctx context.Context, payload []byte) (Result, error) {
+	select {
+	case f.busy <- struct{}{}:
+		defer func() { <-f.busy }()
+	case <-ctx.Done():
+		return Result{}, fmt.Errorf("invoke %s: %w", f.cfg.Name, ctx.Err())
+	}
 	f.mu.Lock()
 	url, exited := f.url, f.exited
 	f.mu.Unlock()
