@@ -31,6 +31,7 @@ type config struct {
 	usageClaim    string
 	coolDown      time.Duration
 	cacheTTL      time.Duration
+	keysMaxStale  time.Duration
 	jwksMaxAge    time.Duration
 	revocation    revocation.Settings
 }
@@ -72,7 +73,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c.maxLifetime = seconds("MAX_TOKEN_LIFETIME_SECONDS", 24*time.Hour, 30*24*time.Hour)
 	c.coolDown = seconds("KEYS_REFRESH_COOLDOWN_SECONDS", 10*time.Second, time.Hour)
 	c.cacheTTL = seconds("KEYS_CACHE_TTL_SECONDS", time.Hour, 24*time.Hour)
+	c.keysMaxStale = seconds("KEYS_MAX_STALENESS_SECONDS", 24*time.Hour, 7*24*time.Hour)
 	c.jwksMaxAge = seconds("JWKS_MAX_STALENESS_SECONDS", time.Hour, 7*24*time.Hour)
+	if c.keysMaxStale < time.Second {
+		bad("KEYS_MAX_STALENESS_SECONDS=0: want at least 1")
+	}
 	if c.cacheTTL < time.Minute {
 		bad("KEYS_CACHE_TTL_SECONDS=%d: want at least 60", int(c.cacheTTL/time.Second))
 	}

@@ -52,6 +52,8 @@ type decision struct {
 // error "Unauthorized" (API Gateway's 401), or a FailClosed error (500).
 func (h *handler) handle(ctx context.Context, payload json.RawMessage) (any, error) {
 	start := h.now()
+	ctx, cancel := beforeDeadline(ctx, start)
+	defer cancel()
 	d := h.decide(ctx, payload)
 	h.logDecision(ctx, d, h.now().Sub(start))
 	return d.resp, d.err
@@ -119,6 +121,27 @@ func (h *handler) decide(ctx context.Context, payload []byte) decision {
 	}
 	d.resp = resp
 	return d
+}
+
+// maxMargin is how long before the invocation's deadline the handler stops
+// waiting for Secrets Manager, a JWKS endpoint or DynamoDB. Each of those
+// calls has its own bounds, but in sequence (and with the SDK's retries)
+// they can add up to more than the function timeout, and API Gateway gives
+// up on an authorizer after 10 s. Answering in time matters twice: a timed
+// out invocation is a 500 anyway, and Lambda then re-initialises the
+// execution environment, dropping every key and revocation it held.
+const maxMargin = time.Second
+
+// beforeDeadline bounds ctx to end a margin before the invocation's
+// deadline: maxMargin, or a quarter of the time left for very short
+// timeouts. Work on the hot path (keys held) never waits on ctx.
+func beforeDeadline(ctx context.Context, now time.Time) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return ctx, func() {}
+	}
+	margin := max(0, min(maxMargin, deadline.Sub(now)/4))
+	return context.WithDeadline(ctx, deadline.Add(-margin))
 }
 
 func failClosed(reason string, cause error) decision {

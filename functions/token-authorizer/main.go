@@ -50,14 +50,15 @@ func setup(ctx context.Context, log *slog.Logger) (*handler, error) {
 	if cfg.keysSecretID != "" {
 		sm := secretsmanager.NewFromConfig(awsCfg)
 		cache, err := secretcache.New(func(c *secretcache.Cache) {
-			c.Client = sm
+			c.Client = secretver.BoundedClient(sm, secretver.DefaultReadTimeout)
 			c.CacheItemTTL = cfg.cacheTTL.Nanoseconds()
 		})
 		if err != nil {
 			return nil, err
 		}
 		reader := secretver.New(cfg.keysSecretID, cache, sm,
-			secretver.WithCoolDown(cfg.coolDown), secretver.WithForcedTTL(cfg.cacheTTL))
+			secretver.WithCoolDown(cfg.coolDown), secretver.WithForcedTTL(cfg.cacheTTL),
+			secretver.WithMaxStaleness(cfg.keysMaxStale))
 		sources[cfg.keysIssuer] = keyring.FromSecret(reader)
 	}
 	if len(cfg.oidc) > 0 {

@@ -1,7 +1,6 @@
 package token
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,8 +34,9 @@ type Claims struct {
 	// array of strings or a single string.
 	Groups []string
 
-	claims object     // top-level claims, aliasing the decoded payload
-	inline [16]member // backing store for claims.members
+	claims object[string] // top-level claims; the claim strings above alias it
+	inline [16]member     // backing store for claims.members
+	lists  [8]string      // backing store for Audience, Scopes and Groups
 }
 
 // Value returns the top-level claim name decoded from JSON: a string,
@@ -54,13 +54,13 @@ func (c *Claims) Value(name string) (any, bool) {
 	switch raw[0] {
 	case '"':
 		s, _ := stringBytes(raw)
-		return string(s), true
+		return s, true
 	case 't', 'f':
 		return raw[0] == 't', true
 	case 'n':
 		return nil, true
 	case '{', '[':
-		d := json.NewDecoder(bytes.NewReader(raw))
+		d := json.NewDecoder(strings.NewReader(raw))
 		d.UseNumber()
 		var v any
 		if err := d.Decode(&v); err != nil {
@@ -77,15 +77,15 @@ func claimError(name string, err error) *Error {
 	return fail(ReasonMalformed, fmt.Errorf("%s: %w", name, err))
 }
 
-// registered holds the raw values of the claims checkClaims reads; nil
-// means absent.
+// registered holds the raw values of the claims checkClaims reads; ""
+// means absent (a present value is at least one byte of JSON).
 type registered struct {
-	exp, nbf, iat, aud, clientID, tokenUse, sub, jti []byte
-	scope, scp, cognitoGroups, groups                []byte
+	exp, nbf, iat, aud, clientID, tokenUse, sub, jti string
+	scope, scp, cognitoGroups, groups                string
 }
 
-func (r *registered) set(name, raw []byte) {
-	switch string(name) {
+func (r *registered) set(name, raw string) {
+	switch name {
 	case "exp":
 		r.exp = raw
 	case "nbf":
@@ -113,33 +113,31 @@ func (r *registered) set(name, raw []byte) {
 	}
 }
 
-// span is a range of a string or slice being built.
-type span struct{ start, end int }
-
 // checkClaims decodes the registered claims into c and applies the
 // issuer's rules. It runs only after the signature has verified. Type
 // errors come first, then missing claims, then time, then audience,
 // client and token use.
+//
+// The claim strings alias the claims set's JSON text, which c holds; only
+// strings with escapes are copied, and lists of up to len(c.lists)
+// strings in all live in c itself.
 func (v *Verifier) checkClaims(c *Claims, is *issuer) *Error {
 	var r registered
 	for _, m := range c.claims.members {
 		r.set(c.claims.bytes(m.name), c.claims.bytes(m.raw))
 	}
 	scopeName, scopes := "scope", r.scope
-	if scopes == nil {
+	if scopes == "" {
 		scopeName, scopes = "scp", r.scp
 	}
 	groupsName, groups := "cognito:groups", r.cognitoGroups
-	if groups == nil {
+	if groups == "" {
 		groupsName, groups = "groups", r.groups
 	}
 
-	// The string claims are decoded into one string, and the list claims
-	// into one []string: two allocations in all. The raw lengths bound
-	// the decoded ones.
 	scalars := [...]struct {
 		name string
-		raw  []byte
+		raw  string
 		dst  *string
 	}{
 		{"sub", r.sub, &c.Subject},
@@ -147,9 +145,20 @@ func (v *Verifier) checkClaims(c *Claims, is *issuer) *Error {
 		{"client_id", r.clientID, &c.ClientID},
 		{"token_use", r.tokenUse, &c.TokenUse},
 	}
+	for _, s := range scalars {
+		if s.raw == "" {
+			continue
+		}
+		str, err := stringBytes(s.raw)
+		if err != nil {
+			return claimError(s.name, err)
+		}
+		*s.dst = str
+	}
+
 	lists := [...]struct {
 		name  string
-		raw   []byte
+		raw   string
 		split bool // a string holds space-separated scope tokens
 		dst   *[]string
 	}{
@@ -157,85 +166,38 @@ func (v *Verifier) checkClaims(c *Claims, is *issuer) *Error {
 		{scopeName, scopes, len(scopes) > 0 && scopes[0] == '"', &c.Scopes},
 		{groupsName, groups, false, &c.Groups},
 	}
-	size := 0
-	for _, s := range scalars {
-		if s.raw == nil {
-			continue
-		}
-		if s.raw[0] != '"' {
-			return claimError(s.name, errNotString)
-		}
-		size += len(s.raw)
-	}
+	elems := c.lists[:0]
 	for _, l := range lists {
-		size += len(l.raw)
-	}
-
-	var sb strings.Builder
-	sb.Grow(size)
-	put := func(inner []byte, escaped bool) span {
-		start := sb.Len()
-		if escaped {
-			inner = appendUnescaped(nil, inner)
-		}
-		sb.Write(inner)
-		return span{start, sb.Len()}
-	}
-	var scalarSpans [len(scalars)]span
-	for i, s := range scalars {
-		if s.raw != nil {
-			scalarSpans[i] = put(s.raw[1:len(s.raw)-1], bytes.IndexByte(s.raw, '\\') >= 0)
-		}
-	}
-	var elemBuf [32]span
-	elems := elemBuf[:0]
-	var listSpans [len(lists)]span
-	for i, l := range lists {
-		if l.raw == nil {
+		if l.raw == "" {
 			continue
 		}
-		listSpans[i].start = len(elems)
-		err := eachString(l.raw, func(inner []byte, escaped bool) {
-			whole := put(inner, escaped)
+		start := len(elems)
+		err := eachString(l.raw, func(inner string, escaped bool) {
+			if escaped {
+				inner = string(appendUnescaped(nil, inner))
+			}
 			if !l.split {
-				elems = append(elems, whole)
+				elems = append(elems, inner)
 				return
 			}
-			start := whole.start
-			for j := whole.start; j <= whole.end; j++ {
-				if j == whole.end || sb.String()[j] == ' ' {
-					if j > start {
-						elems = append(elems, span{start, j})
-					}
-					start = j + 1
+			for tok := range strings.SplitSeq(inner, " ") {
+				if tok != "" {
+					elems = append(elems, tok)
 				}
 			}
 		})
 		if err != nil {
 			return claimError(l.name, err)
 		}
-		listSpans[i].end = len(elems)
-	}
-
-	text := sb.String()
-	for i, s := range scalars {
-		*s.dst = text[scalarSpans[i].start:scalarSpans[i].end]
-	}
-	all := make([]string, len(elems))
-	for i, e := range elems {
-		all[i] = text[e.start:e.end]
-	}
-	for i, l := range lists {
-		if l.raw != nil {
-			ls := listSpans[i]
-			*l.dst = all[ls.start:ls.end:ls.end]
-		}
+		// Full slice expressions: appending to one list can never
+		// overwrite the next.
+		*l.dst = elems[start:len(elems):len(elems)]
 	}
 
 	var err error
 	dates := [...]struct {
 		name string
-		raw  []byte
+		raw  string
 		dst  *time.Time
 	}{
 		{"exp", r.exp, &c.Expiry},
@@ -243,7 +205,7 @@ func (v *Verifier) checkClaims(c *Claims, is *issuer) *Error {
 		{"iat", r.iat, &c.IssuedAt},
 	}
 	for _, d := range dates {
-		if d.raw == nil {
+		if d.raw == "" {
 			continue
 		}
 		if *d.dst, err = numericDate(d.raw); err != nil {
@@ -254,7 +216,7 @@ func (v *Verifier) checkClaims(c *Claims, is *issuer) *Error {
 	if c.Subject == "" {
 		return fail(ReasonMissingClaim, errors.New("no sub claim, or an empty one"))
 	}
-	if r.exp == nil {
+	if r.exp == "" {
 		return fail(ReasonMissingClaim, errors.New("no exp claim"))
 	}
 
@@ -262,14 +224,14 @@ func (v *Verifier) checkClaims(c *Claims, is *issuer) *Error {
 	if !c.Expiry.After(now.Add(-v.skew)) {
 		return fail(ReasonExpired, fmt.Errorf("expired %s ago", now.Sub(c.Expiry).Truncate(time.Second)))
 	}
-	if r.nbf != nil && c.NotBefore.After(now.Add(v.skew)) {
+	if r.nbf != "" && c.NotBefore.After(now.Add(v.skew)) {
 		return fail(ReasonNotYetValid, fmt.Errorf("not valid for another %s", c.NotBefore.Sub(now).Truncate(time.Second)))
 	}
-	if r.iat != nil && c.IssuedAt.After(now.Add(v.skew)) {
+	if r.iat != "" && c.IssuedAt.After(now.Add(v.skew)) {
 		return fail(ReasonIssuedInFuture, fmt.Errorf("issued %s in the future", c.IssuedAt.Sub(now).Truncate(time.Second)))
 	}
 	if v.maxLifetime > 0 {
-		if r.iat != nil && c.Expiry.Sub(c.IssuedAt) > v.maxLifetime {
+		if r.iat != "" && c.Expiry.Sub(c.IssuedAt) > v.maxLifetime {
 			return fail(ReasonLifetimeTooLong, fmt.Errorf("exp-iat exceeds %s", v.maxLifetime))
 		}
 		if c.Expiry.Sub(now) > v.lifetimeLimit() {
@@ -278,26 +240,26 @@ func (v *Verifier) checkClaims(c *Claims, is *issuer) *Error {
 	}
 
 	audOK := false
-	if r.aud != nil && len(is.cfg.Audiences) > 0 {
+	if r.aud != "" && len(is.cfg.Audiences) > 0 {
 		if !slices.ContainsFunc(c.Audience, func(a string) bool { return slices.Contains(is.cfg.Audiences, a) }) {
 			return fail(ReasonBadAudience, errors.New("aud holds none of the issuer's audiences"))
 		}
 		audOK = true
 	}
 	clientOK := false
-	if r.clientID != nil && len(is.cfg.ClientIDs) > 0 {
+	if r.clientID != "" && len(is.cfg.ClientIDs) > 0 {
 		if !slices.Contains(is.cfg.ClientIDs, c.ClientID) {
 			return fail(ReasonBadClient, errors.New("client_id is not one of the issuer's client IDs"))
 		}
 		clientOK = true
 	}
 	if !audOK && !clientOK {
-		if len(is.cfg.Audiences) == 0 || (r.aud == nil && len(is.cfg.ClientIDs) > 0) {
+		if len(is.cfg.Audiences) == 0 || (r.aud == "" && len(is.cfg.ClientIDs) > 0) {
 			return fail(ReasonBadClient, errors.New("no client_id claim"))
 		}
 		return fail(ReasonBadAudience, errors.New("no aud claim"))
 	}
-	if is.cfg.TokenUse != "" && (r.tokenUse == nil || c.TokenUse != is.cfg.TokenUse) {
+	if is.cfg.TokenUse != "" && (r.tokenUse == "" || c.TokenUse != is.cfg.TokenUse) {
 		return fail(ReasonBadTokenUse, fmt.Errorf("token_use is not %q", is.cfg.TokenUse))
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strconv"
 	"time"
@@ -41,14 +42,19 @@ type member struct {
 	name, raw ref
 }
 
+// text is what the parsed JSON is held as: bytes while parsing, and a
+// string in the [Claims], whose claim strings then alias it instead of
+// being copied.
+type text interface{ ~string | ~[]byte }
+
 // object is a parsed JSON object's top-level members.
-type object struct {
-	data    []byte
-	arena   []byte // decoded member names that had escapes
+type object[T text] struct {
+	data    T
+	arena   T // decoded member names that had escapes
 	members []member
 }
 
-func (o *object) bytes(r ref) []byte {
+func (o *object[T]) bytes(r ref) T {
 	if r.end&inArena != 0 {
 		return o.arena[r.off : r.end&^inArena]
 	}
@@ -56,13 +62,14 @@ func (o *object) bytes(r ref) []byte {
 }
 
 // get returns the raw value of the member called name.
-func (o *object) get(name string) ([]byte, bool) {
+func (o *object[T]) get(name string) (T, bool) {
 	for _, m := range o.members {
 		if string(o.bytes(m.name)) == name {
 			return o.bytes(m.raw), true
 		}
 	}
-	return nil, false
+	var zero T
+	return zero, false
 }
 
 // syntaxError describes why a header or claims set is not acceptable JSON.
@@ -110,7 +117,7 @@ type frame struct {
 	base   int // the object's first name in names
 }
 
-// Parser states: what parseObject expects next.
+// Parser states: what nested expects next.
 const (
 	expectMemberOrClose = iota // after '{'
 	expectMember               // after ',' in an object
@@ -125,99 +132,201 @@ const (
 // deeper than maxDepth and duplicate member names (compared after
 // unescaping) in any object. The result aliases data and dst.
 //
-// It is one iterative pass with an explicit stack: no recursion, and all
-// scratch space (open objects' names, the stack) on the caller's stack
-// for all but very large objects.
-func parseObject(data []byte, dst []member) (object, error) {
+// It is one pass without recursion. The top-level object, where a token's
+// claims are, has a direct loop; nested values go to [parser.nested], an
+// explicit-stack machine. All scratch space (open objects' names, the
+// stack) is on the caller's stack for all but very large objects.
+func parseObject(data []byte, dst []member) (object[[]byte], error) {
 	p := parser{data: data}
 	if len(data) > maxInput {
-		return object{}, p.fail("JSON too large")
+		return object[[]byte]{}, p.fail("JSON too large")
 	}
 	p.skipSpace()
 	if p.pos >= len(data) || data[p.pos] != '{' {
-		return object{}, p.fail("not a JSON object")
+		return object[[]byte]{}, p.fail("not a JSON object")
 	}
 	p.pos++
 
 	var nameBuf [64]nameKey
-	names := nameBuf[:0] // names of the members of the open objects
+	names := nameBuf[:0] // the top-level names, then those of open nested objects
 	var arena []byte     // decoded names that had escapes
 	top := dst
-	var stack [maxDepth]frame
-	stack[0] = frame{object: true}
-	depth := 1
-	var topName ref  // name of the member being parsed, if top-level
-	var topValue int // where its value starts
-	ended := false   // whether afterValue follows a value (not an empty container)
-	state := expectMemberOrClose
 
+	p.skipSpace()
+	if p.pos < len(data) && data[p.pos] == '}' {
+		p.pos++
+		return p.end(object[[]byte]{data: data, members: top})
+	}
+	for {
+		var name ref
+		var err error
+		if name, names, arena, err = p.memberName(names, 0, arena); err != nil {
+			return object[[]byte]{}, err
+		}
+		p.skipSpace()
+		start := p.pos
+		if p.pos >= len(data) {
+			return object[[]byte]{}, p.fail("unexpected end of JSON")
+		}
+		switch c := data[p.pos]; {
+		case c == '"':
+			_, _, err = p.str()
+		case c == '-' || (c >= '0' && c <= '9'):
+			err = p.number()
+		case c == '{' || c == '[':
+			arena, err = p.nested(names, arena)
+		case c == 't':
+			err = p.literal("true")
+		case c == 'f':
+			err = p.literal("false")
+		case c == 'n':
+			err = p.literal("null")
+		default:
+			err = p.fail("invalid character")
+		}
+		if err != nil {
+			return object[[]byte]{}, err
+		}
+		top = append(top, member{name: name, raw: dataRef(start, p.pos)})
+		p.skipSpace()
+		if p.pos >= len(data) {
+			return object[[]byte]{}, p.fail("unexpected end of JSON")
+		}
+		switch data[p.pos] {
+		case ',':
+			p.pos++
+			continue
+		case '}':
+		default:
+			return object[[]byte]{}, p.fail("expected comma or closing bracket or brace")
+		}
+		if err := checkManyNames(&p, names, arena); err != nil {
+			return object[[]byte]{}, err
+		}
+		p.pos++
+		return p.end(object[[]byte]{data: data, arena: arena, members: top})
+	}
+}
+
+// end checks that only whitespace follows the top-level object.
+func (p *parser) end(o object[[]byte]) (object[[]byte], error) {
+	p.skipSpace()
+	if p.pos != len(p.data) {
+		return object[[]byte]{}, p.fail("data after the JSON object")
+	}
+	return o, nil
+}
+
+// memberName parses a member name and its colon, at p.pos after optional
+// whitespace, for the object whose names start at names[base:]. Small
+// objects are checked for duplicates as each name arrives; larger ones
+// are sorted when they close (checkManyNames). Names with escapes are
+// decoded into the arena, which the returned ref then points into.
+//
+// It returns names and arena grown; they are passed and returned by value
+// so that the caller's stack buffers stay on the stack.
+func (p *parser) memberName(names []nameKey, base int, arena []byte) (ref, []nameKey, []byte, error) {
+	p.skipSpace()
+	data := p.data
+	if p.pos >= len(data) || data[p.pos] != '"' {
+		return ref{}, nil, nil, p.fail("expected member name")
+	}
+	start := p.pos + 1
+	inner, escaped, err := p.str()
+	if err != nil {
+		return ref{}, nil, nil, err
+	}
+	name := dataRef(start, start+len(inner))
+	if escaped {
+		n := len(arena)
+		arena = appendUnescaped(arena, inner)
+		name = arenaRef(n, len(arena))
+		inner = arena[n:]
+	}
+	k := nameKey{ref: name, key: keyOf(inner)}
+	if own := names[base:]; len(own) < linearNames {
+		for _, n := range own {
+			if n.key != k.key {
+				continue
+			}
+			if o := (object[[]byte]{data: data, arena: arena}); bytes.Equal(o.bytes(n.ref), inner) {
+				p.pos = start - 1
+				return ref{}, nil, nil, p.fail("duplicate member name")
+			}
+		}
+	}
+	names = append(names, k)
+	p.skipSpace()
+	if p.pos >= len(data) || data[p.pos] != ':' {
+		return ref{}, nil, nil, p.fail("expected colon")
+	}
+	p.pos++
+	return name, names, arena, nil
+}
+
+// checkManyNames finds duplicates among the names of an object that is
+// closing, if it had too many for the check as each name arrived: sorted,
+// duplicates are neighbours, so hostile input costs O(n log n).
+func checkManyNames(p *parser, own []nameKey, arena []byte) error {
+	if len(own) <= linearNames {
+		return nil
+	}
+	o := object[[]byte]{data: p.data, arena: arena}
+	slices.SortFunc(own, func(a, b nameKey) int {
+		if c := cmp.Compare(a.key, b.key); c != 0 {
+			return c
+		}
+		return bytes.Compare(o.bytes(a.ref), o.bytes(b.ref))
+	})
+	for i := 1; i < len(own); i++ {
+		if own[i-1].key == own[i].key && bytes.Equal(o.bytes(own[i-1].ref), o.bytes(own[i].ref)) {
+			return p.fail("duplicate member name in the object ending")
+		}
+	}
+	return nil
+}
+
+// nested parses the object or array at p.pos, a top-level member's value,
+// with an explicit stack of at most maxDepth-1 open containers (the
+// top-level object is the first of maxDepth). Names of its objects go
+// after the top-level names and are dropped as each object closes; it
+// returns the arena, grown by any escaped names.
+func (p *parser) nested(names []nameKey, arena []byte) ([]byte, error) {
+	data := p.data
+	var stack [maxDepth - 1]frame
+	depth := 0
+	state := expectValue
 	for {
 		switch state {
 		case expectMemberOrClose:
 			p.skipSpace()
 			state = expectMember
 			if p.pos < len(data) && data[p.pos] == '}' {
-				state, ended = afterValue, false // the close is handled there
+				state = afterValue // the close is handled there
 			}
 		case expectValueOrClose:
 			p.skipSpace()
 			state = expectValue
 			if p.pos < len(data) && data[p.pos] == ']' {
-				state, ended = afterValue, false
+				state = afterValue
 			}
 		case expectMember:
-			p.skipSpace()
-			if p.pos >= len(data) || data[p.pos] != '"' {
-				return object{}, p.fail("expected member name")
+			var err error
+			if _, names, arena, err = p.memberName(names, stack[depth-1].base, arena); err != nil {
+				return nil, err
 			}
-			start := p.pos + 1
-			inner, escaped, err := p.str()
-			if err != nil {
-				return object{}, err
-			}
-			name := dataRef(start, start+len(inner))
-			if escaped {
-				n := len(arena)
-				arena = appendUnescaped(arena, inner)
-				name = arenaRef(n, len(arena))
-				inner = arena[n:]
-			}
-			// Small objects are checked for duplicates as each name
-			// arrives; larger ones are sorted when they close.
-			k := nameKey{ref: name, key: keyOf(inner)}
-			if own := names[stack[depth-1].base:]; len(own) < linearNames {
-				o := object{data: data, arena: arena}
-				for _, n := range own {
-					if n.key == k.key && bytes.Equal(o.bytes(n.ref), inner) {
-						p.pos = start - 1
-						return object{}, p.fail("duplicate member name")
-					}
-				}
-			}
-			names = append(names, k)
-			if depth == 1 {
-				topName = name
-			}
-			p.skipSpace()
-			if p.pos >= len(data) || data[p.pos] != ':' {
-				return object{}, p.fail("expected colon")
-			}
-			p.pos++
 			state = expectValue
 		case expectValue:
 			p.skipSpace()
-			if depth == 1 {
-				topValue = p.pos
-			}
 			if p.pos >= len(data) {
-				return object{}, p.fail("unexpected end of JSON")
+				return nil, p.fail("unexpected end of JSON")
 			}
-			state, ended = afterValue, true
+			state = afterValue
 			var err error
 			switch c := data[p.pos]; {
 			case c == '{' || c == '[':
-				if depth == maxDepth {
-					return object{}, p.fail("nested too deeply")
+				if depth == len(stack) {
+					return nil, p.fail("nested too deeply")
 				}
 				stack[depth] = frame{object: c == '{', base: len(names)}
 				depth++
@@ -240,18 +349,15 @@ func parseObject(data []byte, dst []member) (object, error) {
 				err = p.fail("invalid character")
 			}
 			if err != nil {
-				return object{}, err
+				return nil, err
 			}
 		case afterValue:
-			// A value ended at p.pos (ended), or an open container is
-			// about to close empty.
+			// A value ended at p.pos, or an open container is about to
+			// close (possibly empty).
 			f := &stack[depth-1]
-			if depth == 1 && ended {
-				top = append(top, member{name: topName, raw: dataRef(topValue, p.pos)})
-			}
 			p.skipSpace()
 			if p.pos >= len(data) {
-				return object{}, p.fail("unexpected end of JSON")
+				return nil, p.fail("unexpected end of JSON")
 			}
 			switch c := data[p.pos]; {
 			case c == ',':
@@ -262,34 +368,18 @@ func parseObject(data []byte, dst []member) (object, error) {
 				}
 				continue
 			case c == '}' && f.object:
-				if own := names[f.base:]; len(own) > linearNames {
-					o := object{data: data, arena: arena}
-					slices.SortFunc(own, func(a, b nameKey) int {
-						if c := cmp.Compare(a.key, b.key); c != 0 {
-							return c
-						}
-						return bytes.Compare(o.bytes(a.ref), o.bytes(b.ref))
-					})
-					for i := 1; i < len(own); i++ {
-						if own[i-1].key == own[i].key && bytes.Equal(o.bytes(own[i-1].ref), o.bytes(own[i].ref)) {
-							return object{}, p.fail("duplicate member name in the object ending")
-						}
-					}
+				if err := checkManyNames(p, names[f.base:], arena); err != nil {
+					return nil, err
 				}
 				names = names[:f.base]
 			case c == ']' && !f.object:
 			default:
-				return object{}, p.fail("expected comma or closing bracket or brace")
+				return nil, p.fail("expected comma or closing bracket or brace")
 			}
 			p.pos++
 			depth--
-			ended = true
 			if depth == 0 {
-				p.skipSpace()
-				if p.pos != len(data) {
-					return object{}, p.fail("data after the JSON object")
-				}
-				return object{data: data, arena: arena, members: top}, nil
+				return arena, nil
 			}
 		}
 	}
@@ -367,51 +457,60 @@ var plain = func() (t [256]bool) {
 
 // str parses a string at p.pos and returns its raw contents (between the
 // quotes) and whether they contain escapes.
+//
+// It works on local copies of the input and position, which the compiler
+// keeps in registers, and skips plain bytes eight at a time: the masks
+// below flag every byte that is below 0x20, '"', '\\' or from 0x80, and
+// the lowest flag is exact (a borrow only ever flags bytes above a flagged
+// one), so the scan jumps straight to the first byte that needs a look.
 func (p *parser) str() (inner []byte, escaped bool, err error) {
-	p.pos++ // opening quote
-	start := p.pos
-	for p.pos < len(p.data) {
-		// Skip eight plain bytes at a time: none below 0x20, none '"' or
-		// '\\', none from 0x80 (the tests may report false positives,
-		// never false negatives; the byte loop below decides).
-		for p.pos+8 <= len(p.data) {
+	data := p.data
+	start := p.pos + 1 // after the opening quote
+	pos := start
+	for {
+		for pos+8 <= len(data) {
 			const ones, highs = 0x0101010101010101, 0x8080808080808080
-			x := binary.LittleEndian.Uint64(p.data[p.pos:])
+			x := binary.LittleEndian.Uint64(data[pos:])
 			q, b := x^('"'*ones), x^('\\'*ones)
-			if ((x-0x20*ones)&^x|(q-ones)&^q|(b-ones)&^b|x)&highs != 0 {
+			m := ((x-0x20*ones)&^x | (q-ones)&^q | (b-ones)&^b | x) & highs
+			if m != 0 {
+				pos += bits.TrailingZeros64(m) >> 3
 				break
 			}
-			p.pos += 8
+			pos += 8
 		}
-		if p.pos >= len(p.data) {
-			break
+		// Past the fast loop, or near the end: one byte at a time until a
+		// byte that needs a look.
+		for pos < len(data) && plain[data[pos]] {
+			pos++
 		}
-		c := p.data[p.pos]
-		if plain[c] {
-			p.pos++
-			continue
+		if pos >= len(data) {
+			p.pos = pos
+			return nil, false, p.fail("unterminated string")
 		}
-		switch {
+		switch c := data[pos]; {
 		case c == '"':
-			inner = p.data[start:p.pos]
-			p.pos++
-			return inner, escaped, nil
+			p.pos = pos + 1
+			return data[start:pos], escaped, nil
 		case c == '\\':
 			escaped = true
+			p.pos = pos
 			if err := p.escape(); err != nil {
 				return nil, false, err
 			}
+			pos = p.pos
 		case c < 0x20:
+			p.pos = pos
 			return nil, false, p.fail("control character in string")
 		default:
-			r, size := utf8.DecodeRune(p.data[p.pos:])
+			r, size := utf8.DecodeRune(data[pos:])
 			if r == utf8.RuneError && size == 1 {
+				p.pos = pos
 				return nil, false, p.fail("invalid UTF-8 in string")
 			}
-			p.pos += size
+			pos += size
 		}
 	}
-	return nil, false, p.fail("unterminated string")
 }
 
 // escape validates one escape sequence at p.pos (at the backslash),
@@ -451,12 +550,13 @@ func (p *parser) escape() error {
 	return nil
 }
 
-func hex4(b []byte) (rune, bool) {
+func hex4[T text](b T) (rune, bool) {
 	if len(b) < 4 {
 		return 0, false
 	}
 	var r rune
-	for _, c := range b[:4] {
+	for i := range 4 {
+		c := b[i]
 		switch {
 		case c >= '0' && c <= '9':
 			c -= '0'
@@ -474,7 +574,7 @@ func hex4(b []byte) (rune, bool) {
 
 // appendUnescaped appends the decoded form of inner, the contents of a JSON
 // string that the parser has already validated, to dst.
-func appendUnescaped(dst, inner []byte) []byte {
+func appendUnescaped[T text](dst []byte, inner T) []byte {
 	for i := 0; i < len(inner); {
 		c := inner[i]
 		if c != '\\' {
@@ -511,6 +611,17 @@ func appendUnescaped(dst, inner []byte) []byte {
 	return dst
 }
 
+// hasBackslash reports whether b holds a backslash, that is, whether a
+// validated string's contents have escapes.
+func hasBackslash[T text](b T) bool {
+	for i := 0; i < len(b); i++ {
+		if b[i] == '\\' {
+			return true
+		}
+	}
+	return false
+}
+
 // errNotString and its siblings describe a registered claim or header
 // parameter of the wrong JSON type.
 var (
@@ -521,16 +632,18 @@ var (
 )
 
 // stringBytes returns the decoded contents of raw, a validated JSON value,
-// if it is a string. It allocates only when the string has escapes.
-func stringBytes(raw []byte) ([]byte, error) {
+// if it is a string. It allocates only when the string has escapes;
+// otherwise the result aliases raw.
+func stringBytes[T text](raw T) (T, error) {
 	if len(raw) < 2 || raw[0] != '"' {
-		return nil, errNotString
+		var zero T
+		return zero, errNotString
 	}
 	inner := raw[1 : len(raw)-1]
-	if bytes.IndexByte(inner, '\\') < 0 {
+	if !hasBackslash(inner) {
 		return inner, nil
 	}
-	return appendUnescaped(make([]byte, 0, len(inner)), inner), nil
+	return T(appendUnescaped(make([]byte, 0, len(inner)), inner)), nil
 }
 
 // eachString calls fn with the contents of raw, a validated JSON value,
@@ -538,38 +651,40 @@ func stringBytes(raw []byte) ([]byte, error) {
 // strings; escaped reports whether contents need appendUnescaped. Any
 // other value, or an array with a non-string element, yields errNotStrings
 // (possibly after fn has seen some elements).
-func eachString(raw []byte, fn func(inner []byte, escaped bool)) error {
+func eachString[T text](raw T, fn func(inner T, escaped bool)) error {
 	if len(raw) == 0 || (raw[0] != '"' && raw[0] != '[') {
 		return errNotStrings
 	}
-	p := parser{data: raw}
 	if raw[0] == '"' {
-		inner, escaped, _ := p.str()
-		fn(inner, escaped)
+		inner := raw[1 : len(raw)-1]
+		fn(inner, hasBackslash(inner))
 		return nil
 	}
-	p.pos++
-	p.skipSpace()
-	if p.data[p.pos] == ']' {
-		return nil
-	}
-	for {
-		if p.data[p.pos] != '"' {
+	// raw is a validated array: between elements there is only
+	// whitespace and commas, and a string ends at the first quote that no
+	// backslash escapes.
+	for i := 1; i < len(raw); i++ {
+		switch raw[i] {
+		case ' ', '\t', '\n', '\r', ',', ']':
+			continue
+		case '"':
+		default:
 			return errNotStrings
 		}
-		inner, escaped, _ := p.str() // validated: cannot fail
-		fn(inner, escaped)
-		p.skipSpace()
-		if p.data[p.pos] == ']' {
-			return nil
+		start, escaped := i+1, false
+		for i = start; raw[i] != '"'; i++ {
+			if raw[i] == '\\' {
+				escaped = true
+				i++
+			}
 		}
-		p.pos++ // ','
-		p.skipSpace()
+		fn(raw[start:i], escaped)
 	}
+	return nil
 }
 
 // boolValue decodes raw, a validated JSON value, as a boolean.
-func boolValue(raw []byte) (bool, error) {
+func boolValue[T text](raw T) (bool, error) {
 	switch string(raw) {
 	case "true":
 		return true, nil
@@ -586,7 +701,7 @@ const maxDateSeconds = 1 << 53
 // numericDate decodes raw, a validated JSON value, as an RFC 7519
 // NumericDate: a JSON number of seconds since the epoch, possibly
 // fractional or in exponent form. Strings and other types are refused.
-func numericDate(raw []byte) (time.Time, error) {
+func numericDate[T text](raw T) (time.Time, error) {
 	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
 		return time.Time{}, errNotDate
 	}
@@ -598,7 +713,8 @@ func numericDate(raw []byte) (time.Time, error) {
 	}
 	var n int64
 	integer := true
-	for _, c := range digits {
+	for i := 0; i < len(digits); i++ {
+		c := digits[i]
 		if c < '0' || c > '9' {
 			integer = false // a fraction or exponent
 			break

@@ -112,7 +112,7 @@ func TestParseObject(t *testing.T) {
 type pair struct{ name, raw []byte }
 
 // pairs resolves an object's members.
-func pairs(o object) []pair {
+func pairs(o object[[]byte]) []pair {
 	var out []pair
 	for _, m := range o.members {
 		out = append(out, pair{o.bytes(m.name), o.bytes(m.raw)})

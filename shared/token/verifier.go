@@ -70,6 +70,8 @@ type Verifier struct {
 	maxLifetime time.Duration
 	now         func() time.Time
 	maxSize     int
+
+	headers headerCache
 }
 
 // An Option changes one of a Verifier's defaults.
@@ -209,40 +211,51 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 
 	// A pooled work buffer holds scratch space for the signature check, a
 	// copy of the token (whose prefix, right after the scratch, is the
-	// signing input) and the decoded header and signature. Only the
-	// decoded claims, which the Claims keep, get an allocation of their own.
+	// signing input) and the decoded header, signature and claims. Only
+	// the Claims and a string copy of the claims set, which the claim
+	// strings alias, are allocated.
 	hLen := b64.DecodedLen(dot1)
 	pLen := b64.DecodedLen(dot2 - dot1 - 1)
 	sLen := b64.DecodedLen(len(raw) - dot2 - 1)
-	work := getWork(scratchSize + len(raw) + hLen + sLen)
+	work := getWork(scratchSize + len(raw) + hLen + sLen + pLen)
 	defer putWork(work)
 	buf := *work
 	tok := buf[scratchSize : scratchSize+len(raw)]
 	copy(tok, raw)
 	dec := buf[scratchSize+len(raw):]
-	header, err := decodeSegment(dec[:hLen], tok[:dot1])
-	if err != nil {
-		return nil, fail(ReasonMalformed, fmt.Errorf("header: %w", err))
-	}
 	sig, err := decodeSegment(dec[hLen:hLen+sLen], tok[dot2+1:])
 	if err != nil {
 		return nil, fail(ReasonMalformed, fmt.Errorf("signature: %w", err))
 	}
-	payload, err := decodeSegment(make([]byte, pLen), tok[dot1+1:dot2])
+	payload, err := decodeSegment(dec[hLen+sLen:], tok[dot1+1:dot2])
 	if err != nil {
 		return nil, fail(ReasonMalformed, fmt.Errorf("claims: %w", err))
 	}
 
-	c := new(Claims)
-	a, kid, ferr := parseHeader(header, c.inline[:0])
-	if ferr != nil {
-		return nil, ferr
+	// A header seen in a token that verified is looked up rather than
+	// parsed again: issuers put the same few headers on every token.
+	a, kid, known := v.headers.lookup(raw[:dot1])
+	if !known {
+		header, err := decodeSegment(dec[:hLen], tok[:dot1])
+		if err != nil {
+			return nil, fail(ReasonMalformed, fmt.Errorf("header: %w", err))
+		}
+		var scratch [8]member
+		var kidBytes []byte
+		var ferr *Error
+		if a, kidBytes, ferr = parseHeader(header, scratch[:0]); ferr != nil {
+			return nil, ferr
+		}
+		kid = string(kidBytes)
 	}
+
+	c := new(Claims)
 	c.Alg = algs[a].name
-	c.claims, err = parseObject(payload, c.inline[:0])
+	obj, err := parseObject(payload, c.inline[:0])
 	if err != nil {
 		return nil, fail(ReasonMalformed, fmt.Errorf("claims: %w", err))
 	}
+	c.claims = object[string]{data: string(payload), arena: string(obj.arena), members: obj.members}
 	issRaw, ok := c.claims.get("iss")
 	if !ok {
 		return nil, fail(ReasonMissingClaim, errors.New("no iss claim"))
@@ -251,7 +264,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	if err != nil {
 		return nil, fail(ReasonMalformed, fmt.Errorf("iss: %w", err))
 	}
-	is := v.issuers[string(iss)]
+	is := v.issuers[iss]
 	if is == nil {
 		return nil, fail(ReasonBadIssuer, errors.New("iss is not a configured issuer"))
 	}
@@ -265,7 +278,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 		return nil, fail(ReasonBadSignature, fmt.Errorf("%s signature of %d bytes has the wrong length", a, len(sig)))
 	}
 
-	c.KeyID = string(kid)
+	c.KeyID = kid
 	key, err := v.keys.Key(ctx, c.Issuer, c.KeyID)
 	switch {
 	case errors.Is(err, ErrKeysUnavailable):
@@ -283,6 +296,9 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (*Claims, error) {
 	}
 	if ferr := v.checkClaims(c, is); ferr != nil {
 		return nil, ferr
+	}
+	if !known {
+		v.headers.remember(raw[:dot1], a, kid)
 	}
 	return c, nil
 }
