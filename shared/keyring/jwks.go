@@ -61,6 +61,7 @@ func WithCoolDown(d time.Duration) JWKSOption {
 
 // WithRefreshAfter sets the age at which Keys refetches the set (lazily,
 // on the call that finds it aged). The default is 10 min; d <= 0 keeps it.
+// It is capped at half the max age (see [WithMaxAge]).
 func WithRefreshAfter(d time.Duration) JWKSOption {
 	return func(s *jwksSource) {
 		if d > 0 {
@@ -131,6 +132,13 @@ func FromJWKS(issuer, jwksURI string, client *http.Client, opts ...JWKSOption) S
 	}
 	for _, o := range opts {
 		o(s)
+	}
+	if s.refreshAfter > s.maxAge/2 {
+		// Refetch while the keys may still be served, so that a failing
+		// endpoint gets retries before the keys expire; otherwise a max
+		// age at or below the refresh age would go from serving to
+		// failing on the first failed fetch, with no grace at all.
+		s.refreshAfter = s.maxAge / 2
 	}
 	return s
 }

@@ -353,3 +353,33 @@ func TestJWKSRefusesRedirectToPlainHTTP(t *testing.T) {
 		t.Errorf("requests = %q, want the https URL and its redirect", urls)
 	}
 }
+
+// TestJWKSShortMaxAgeRefreshesBeforeExpiry: with a max age below the default
+// refresh age, the set is refetched at half the max age, so a failing
+// endpoint is retried while the last good keys still serve, and the keys
+// fail closed exactly at the max age.
+func TestJWKSShortMaxAgeRefreshesBeforeExpiry(t *testing.T) {
+	clk := newClock()
+	srv := newJWKSServer(t, set(t, rsaSig("a")))
+	r := jwksRing(t, srv, clk, keyring.WithMaxAge(time.Minute), keyring.WithCoolDown(5*time.Second))
+	wantKey(t, r, "a")
+	clk.advance(29 * time.Second)
+	wantKey(t, r, "a")
+	wantRequests(t, srv, 1)
+	clk.advance(time.Second) // half the max age: refetch
+	wantKey(t, r, "a")
+	wantRequests(t, srv, 2)
+
+	srv.serve([]byte("busy"), http.StatusTooManyRequests)
+	clk.advance(30 * time.Second)
+	wantKey(t, r, "a") // refetch fails; the keys fetched 30 s ago serve
+	wantRequests(t, srv, 3)
+	clk.advance(29 * time.Second)
+	wantKey(t, r, "a")
+	clk.advance(time.Second) // one minute since the last good fetch
+	wantErr(t, r, "a", keyring.ErrKeysUnavailable)
+
+	srv.serve(set(t, rsaSig("a")), http.StatusOK)
+	clk.advance(5 * time.Second)
+	wantKey(t, r, "a") // recovered without a new Source
+}

@@ -15,6 +15,13 @@
 // once per cool-down; until the caching client's TTL has passed since that
 // read, Get prefers the directly read versions over the possibly stale cache.
 //
+// The caching client serves stale values forever when Secrets Manager fails,
+// so the Reader bounds staleness itself ([WithMaxStaleness], default 24 h):
+// once its last successful read is half that old, Get confirms the versions
+// with one direct read (at most once per cool-down, bounded by
+// [WithReadTimeout] while versions are held); past the maximum staleness Get
+// fails with [ErrStale] until a read succeeds again.
+//
 // Build one Reader per secret at init and share it; it is safe for
 // concurrent use. A Reader never logs and never puts a secret value into an
 // error.

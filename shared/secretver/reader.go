@@ -22,6 +22,11 @@ var ErrNotFound = errors.New("secret not found")
 // version holds no SecretString.
 var ErrNoCurrent = errors.New("secret has no AWSCURRENT string value")
 
+// ErrStale means no read of the secret from Secrets Manager has succeeded for
+// longer than the Reader's maximum staleness (see [WithMaxStaleness]), so the
+// versions it holds are no longer served. Compare with errors.Is.
+var ErrStale = errors.New("secret versions are stale")
+
 // Cache is the part of secretcache.Cache
 // (github.com/aws/aws-secretsmanager-caching-go/v2) that a [Reader] uses.
 // A version the cached secret does not have must yield an error of type
@@ -39,8 +44,10 @@ type API interface {
 
 // Defaults of a [Reader].
 const (
-	DefaultCoolDown  = 10 * time.Second
-	DefaultForcedTTL = time.Duration(secretcache.DefaultCacheItemTTL)
+	DefaultCoolDown     = 10 * time.Second
+	DefaultForcedTTL    = time.Duration(secretcache.DefaultCacheItemTTL)
+	DefaultMaxStaleness = 24 * time.Hour
+	DefaultReadTimeout  = 3 * time.Second
 )
 
 // An Option changes one of a [Reader]'s defaults.
@@ -68,6 +75,37 @@ func WithForcedTTL(d time.Duration) Option {
 	}
 }
 
+// WithMaxStaleness sets how long the Reader serves the versions it holds
+// without a successful read of the secret from Secrets Manager. The caching
+// client hides its failures (it serves stale values forever), so the Reader
+// counts only what it can see: its first load, a cache read whose content
+// changed, and its own direct reads. Once the last of those is half the
+// maximum staleness old, [Reader.Get] confirms the versions with a direct
+// read (at most once per cool-down); once it is the maximum staleness old,
+// Get fails with [ErrStale] until a read succeeds. The default is
+// [DefaultMaxStaleness] (24 h); d <= 0 keeps it.
+func WithMaxStaleness(d time.Duration) Option {
+	return func(r *Reader) {
+		if d > 0 {
+			r.maxStale = d
+		}
+	}
+}
+
+// WithReadTimeout bounds one direct read (DescribeSecret and the
+// GetSecretValue calls, retries included) made while the Reader holds
+// versions, so that a slow Secrets Manager costs a request at most this
+// long before the held versions are served. The first load is bounded only
+// by the caller's context. The default is [DefaultReadTimeout] (3 s); d <= 0
+// keeps it.
+func WithReadTimeout(d time.Duration) Option {
+	return func(r *Reader) {
+		if d > 0 {
+			r.readTimeout = d
+		}
+	}
+}
+
 // WithClock replaces time.Now, for tests.
 func WithClock(now func() time.Time) Option {
 	return func(r *Reader) {
@@ -80,12 +118,14 @@ func WithClock(now func() time.Time) Option {
 // Reader reads the AWSCURRENT and AWSPREVIOUS versions of one secret. Build
 // one with [New]; it is safe for concurrent use.
 type Reader struct {
-	secretID  string
-	cache     Cache
-	api       API
-	coolDown  time.Duration
-	forcedTTL time.Duration
-	now       func() time.Time
+	secretID    string
+	cache       Cache
+	api         API
+	coolDown    time.Duration
+	forcedTTL   time.Duration
+	maxStale    time.Duration
+	readTimeout time.Duration
+	now         func() time.Time
 
 	mu sync.Mutex
 	// served is the snapshot last returned; nil before the first success.
@@ -103,6 +143,10 @@ type Reader struct {
 	attempted   bool
 	lastAttempt time.Time
 	flight      *flight
+	// confirmed is when the last read known to have reached Secrets
+	// Manager started; lastErr is the last direct read's error.
+	confirmed time.Time
+	lastErr   error
 }
 
 type cacheView struct {
@@ -122,12 +166,14 @@ type flight struct {
 // [Reader.Get]; api serves [Reader.Refresh]. Both are required.
 func New(secretID string, cache Cache, api API, opts ...Option) *Reader {
 	r := &Reader{
-		secretID:  secretID,
-		cache:     cache,
-		api:       api,
-		coolDown:  DefaultCoolDown,
-		forcedTTL: DefaultForcedTTL,
-		now:       time.Now,
+		secretID:    secretID,
+		cache:       cache,
+		api:         api,
+		coolDown:    DefaultCoolDown,
+		forcedTTL:   DefaultForcedTTL,
+		maxStale:    DefaultMaxStaleness,
+		readTimeout: DefaultReadTimeout,
+		now:         time.Now,
 	}
 	for _, o := range opts {
 		o(r)
@@ -146,9 +192,22 @@ func (r *Reader) SecretID() string { return r.secretID }
 //
 // A secret without AWSPREVIOUS yields only AWSCURRENT. If the caching client
 // fails after this Reader has served a snapshot, Get returns that snapshot
-// again (the caching client itself serves stale values the same way).
-// Otherwise the error wraps [ErrNotFound] when the secret does not exist.
+// again (the caching client itself serves stale values the same way), but
+// only up to the maximum staleness (see [WithMaxStaleness]): the one case in
+// which Get makes a direct read is to confirm versions that have not been
+// read for half that long, and past it Get returns an error wrapping
+// [ErrStale]. Otherwise the error wraps [ErrNotFound] when the secret does
+// not exist.
 func (r *Reader) Get(ctx context.Context) (Snapshot, error) {
+	s, err := r.get(ctx)
+	if err != nil {
+		return Snapshot{}, err
+	}
+	return r.fresh(ctx, s)
+}
+
+// get is Get without the staleness rule.
+func (r *Reader) get(ctx context.Context) (Snapshot, error) {
 	now := r.now()
 	r.mu.Lock()
 	if r.forced != nil {
@@ -181,9 +240,42 @@ func (r *Reader) Get(ctx context.Context) (Snapshot, error) {
 		versions = append(versions, Version{ID: r.idOf(prev), Stage: StagePrevious, Value: prev})
 	}
 	s := r.adopt(versions, now)
+	// A first read, or content that changed, reached Secrets Manager.
+	r.confirmed = now
 	r.view = &cacheView{current: cur, previous: prev, hasPrevious: hasPrev, snap: s}
 	r.served = s
 	return *s, nil
+}
+
+// fresh applies the staleness rule to s, a snapshot get returned.
+func (r *Reader) fresh(ctx context.Context, s Snapshot) (Snapshot, error) {
+	r.mu.Lock()
+	age := r.now().Sub(r.confirmed)
+	r.mu.Unlock()
+	if age < r.maxStale/2 {
+		return s, nil
+	}
+	// Confirm the versions with a direct read. A caller whose versions are
+	// not stale yet does not wait for a read another caller started.
+	snap, done, err := r.readNow(ctx, age >= r.maxStale)
+	if done && err == nil {
+		return snap, nil
+	}
+	r.mu.Lock()
+	age = r.now().Sub(r.confirmed)
+	last := r.lastErr
+	if r.served != nil {
+		s = *r.served
+	}
+	r.mu.Unlock()
+	if age < r.maxStale {
+		return s, nil
+	}
+	msg := fmt.Sprintf("secret %q: no successful read for %s (max staleness %s)", r.secretID, age.Round(time.Millisecond), r.maxStale)
+	if last != nil {
+		return Snapshot{}, fmt.Errorf("%s: %w: %w", msg, ErrStale, last)
+	}
+	return Snapshot{}, fmt.Errorf("%s: %w", msg, ErrStale)
 }
 
 // readCache reads both stages through the cache. A missing AWSPREVIOUS is
@@ -245,44 +337,68 @@ func (r *Reader) adopt(versions []Version, now time.Time) *Snapshot {
 // flight wait for it and share its result (refreshed is true when it
 // succeeded), and callers within the cool-down after it get what
 // [Reader.Get] returns with refreshed false. A failed read also starts a
-// cool-down.
+// cool-down. While the Reader holds versions, the read is bounded by the
+// read timeout (see [WithReadTimeout]).
 //
 // When the read succeeds and its versions differ from those served, Get
 // returns them until the forced TTL has passed. When it fails, Refresh
 // returns the last snapshot served (the zero Snapshot if none), refreshed
 // false and the error, and Get keeps serving as before.
 func (r *Reader) Refresh(ctx context.Context) (Snapshot, bool, error) {
+	s, done, err := r.readNow(ctx, true)
+	if !done {
+		s, err := r.Get(ctx)
+		return s, false, err
+	}
+	return s, err == nil, err
+}
+
+// readNow makes a direct read unless one was attempted within the cool-down
+// (then done is false). If a read is in flight, it waits for it when wait is
+// set and returns its outcome, else returns done false at once.
+func (r *Reader) readNow(ctx context.Context, wait bool) (_ Snapshot, done bool, _ error) {
 	r.mu.Lock()
 	if f := r.flight; f != nil {
 		r.mu.Unlock()
+		if !wait {
+			return Snapshot{}, false, nil
+		}
 		select {
 		case <-f.done:
-			return f.snap, f.err == nil, f.err
+			return f.snap, true, f.err
 		case <-ctx.Done():
-			return r.last(), false, r.wrap("wait for refresh", ctx.Err())
+			return r.last(), true, r.wrap("wait for refresh", ctx.Err())
 		}
 	}
 	now := r.now()
 	if r.attempted && now.Sub(r.lastAttempt) < r.coolDown {
 		r.mu.Unlock()
-		s, err := r.Get(ctx)
-		return s, false, err
+		return Snapshot{}, false, nil
 	}
 	f := &flight{done: make(chan struct{})}
 	r.flight = f
 	r.attempted = true
 	r.lastAttempt = now
+	holding := r.served != nil
 	r.mu.Unlock()
 
-	versions, err := r.readDirect(ctx)
+	rctx := ctx
+	if holding {
+		var cancel context.CancelFunc
+		rctx, cancel = context.WithTimeout(ctx, r.readTimeout)
+		defer cancel()
+	}
+	versions, err := r.readDirect(rctx)
 
 	r.mu.Lock()
+	r.lastErr = err
 	if err != nil {
 		f.err = err
 		if r.served != nil {
 			f.snap = *r.served
 		}
 	} else {
+		r.confirmed = now
 		r.direct = versions
 		s := r.adopt(versions, now)
 		if r.served != s {
@@ -295,7 +411,7 @@ func (r *Reader) Refresh(ctx context.Context) (Snapshot, bool, error) {
 	r.flight = nil
 	r.mu.Unlock()
 	close(f.done)
-	return f.snap, f.err == nil, f.err
+	return f.snap, true, f.err
 }
 
 func (r *Reader) last() Snapshot {
