@@ -61,7 +61,23 @@ type Request struct {
 	RouteKey      string // HTTP APIs: "GET /orders/{id}"; REST: "GET /orders/{id}" from the resource path
 	SourceIP      string // from the request context only, never X-Forwarded-For
 	RequestID     string // API Gateway's request id, when the event carries one
-	ClientCert    *events.APIGatewayCustomAuthorizerRequestTypeRequestIdentityClientCert
+	// ClientCert is the mutual-TLS client certificate (REST and HTTP 1.0:
+	// requestContext.identity.clientCert; HTTP 2.0:
+	// requestContext.authentication.clientCert), nil without one.
+	ClientCert *events.APIGatewayCustomAuthorizerRequestTypeRequestIdentityClientCert
+	// RequestPath is the path the client requested, as API Gateway reports
+	// it: requestContext.path for REST and HTTP 1.0 (with the stage on the
+	// execute-api endpoint, with the base path on a custom domain), rawPath
+	// for HTTP 2.0. Empty for TOKEN events.
+	RequestPath string
+	// RawQuery is the HTTP 2.0 rawQueryString; REST and HTTP 1.0 events
+	// carry the query only parsed (Query, MultiQuery).
+	RawQuery string
+	// MultiQuery is the REST multiValueQueryStringParameters.
+	MultiQuery map[string][]string
+	// MultiHeaders is the REST multiValueHeaders, names lower-cased (values
+	// of names that differ only in case are appended in no set order).
+	MultiHeaders map[string][]string
 }
 
 // Decode reads an authorizer event. It accepts exactly the shapes API
@@ -122,13 +138,24 @@ func decodeRequest(payload []byte, kind Kind) (Request, error) {
 			h[lk] = vs[0]
 		}
 	}
+	var mh map[string][]string
+	if len(e.MultiValueHeaders) > 0 {
+		mh = make(map[string][]string, len(e.MultiValueHeaders))
+		for k, vs := range e.MultiValueHeaders {
+			lk := strings.ToLower(k)
+			mh[lk] = append(mh[lk], vs...)
+		}
+	}
 	r := Request{
 		Kind: kind, ARN: e.MethodArn, Headers: h,
 		Query: e.QueryStringParameters, PathParams: e.PathParameters, StageVars: e.StageVariables,
 		Method: e.HTTPMethod, Path: e.Path,
-		RouteKey:  routeKey(e.HTTPMethod, e.Resource),
-		SourceIP:  e.RequestContext.Identity.SourceIP,
-		RequestID: e.RequestContext.RequestID,
+		RouteKey:     routeKey(e.HTTPMethod, e.Resource),
+		SourceIP:     e.RequestContext.Identity.SourceIP,
+		RequestID:    e.RequestContext.RequestID,
+		RequestPath:  e.RequestContext.Path,
+		MultiQuery:   e.MultiValueQueryStringParameters,
+		MultiHeaders: mh,
 	}
 	if c := e.RequestContext.Identity.ClientCert; c.ClientCertPem != "" {
 		r.ClientCert = &c
@@ -146,7 +173,7 @@ func decodeV2(payload []byte) (Request, error) {
 		return Request{}, fmt.Errorf("%w: no routeArn", ErrMalformedEvent)
 	}
 	h := lower(e.Headers)
-	return Request{
+	r := Request{
 		Kind: HTTPv2, ARN: e.RouteArn, Headers: h,
 		Query: e.QueryStringParameters, PathParams: e.PathParameters, StageVars: e.StageVariables,
 		Method:        e.RequestContext.HTTP.Method,
@@ -155,7 +182,17 @@ func decodeV2(payload []byte) (Request, error) {
 		SourceIP:      e.RequestContext.HTTP.SourceIP,
 		RequestID:     e.RequestContext.RequestID,
 		Authorization: h["authorization"],
-	}, nil
+		RequestPath:   e.RawPath,
+		RawQuery:      e.RawQueryString,
+	}
+	if c := e.RequestContext.Authentication.ClientCert; c.ClientCertPem != "" {
+		r.ClientCert = &events.APIGatewayCustomAuthorizerRequestTypeRequestIdentityClientCert{
+			ClientCertPem: c.ClientCertPem, IssuerDN: c.IssuerDN, SerialNumber: c.SerialNumber, SubjectDN: c.SubjectDN,
+			Validity: events.APIGatewayCustomAuthorizerRequestTypeRequestIdentityClientCertValidity{
+				NotAfter: c.Validity.NotAfter, NotBefore: c.Validity.NotBefore},
+		}
+	}
+	return r, nil
 }
 
 // strict decodes one JSON value into v; trailing data is an error. Unknown

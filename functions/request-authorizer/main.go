@@ -1,0 +1,80 @@
+// Command request-authorizer is the Lambda REQUEST authorizer for signed
+// requests (RFC 9421, hmac-sha256), API client credentials, source-IP rules
+// and mutual-TLS client certificates, for REST APIs (payload 1.0) and HTTP
+// APIs (payload 1.0 and 2.0). See the README for its configuration.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-secretsmanager-caching-go/v2/secretcache"
+
+	"github.com/apigw-guard/guard/shared/awsconfig"
+	"github.com/apigw-guard/guard/shared/credential"
+	"github.com/apigw-guard/guard/shared/httpsig"
+	"github.com/apigw-guard/guard/shared/observe"
+	"github.com/apigw-guard/guard/shared/replay"
+	"github.com/apigw-guard/guard/shared/secretver"
+)
+
+func main() {
+	log := observe.NewLogger()
+	slog.SetDefault(log)
+	h, err := setup(context.Background(), log)
+	if err != nil {
+		log.Error("bad configuration: every invocation fails closed until it is fixed", "err", err)
+		lambda.Start(misconfigured(log, err))
+		return
+	}
+	lambda.Start(h.handle)
+}
+
+// setup builds the handler and everything it reuses across invocations. It
+// makes no network call: the secret is read on first use.
+func setup(ctx context.Context, log *slog.Logger) (*handler, error) {
+	cfg, err := loadConfig(os.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	awsCfg, err := awsconfig.Load(ctx, awsconfig.Options{})
+	if err != nil {
+		return nil, err
+	}
+	sm := secretsmanager.NewFromConfig(awsCfg)
+	cache, err := secretcache.New(func(c *secretcache.Cache) {
+		c.Client = secretver.BoundedClient(sm, secretver.DefaultReadTimeout)
+		c.CacheItemTTL = cfg.cacheTTL.Nanoseconds()
+	})
+	if err != nil {
+		return nil, err
+	}
+	reader := secretver.New(cfg.secretID, cache, sm,
+		secretver.WithCoolDown(cfg.coolDown), secretver.WithForcedTTL(cfg.cacheTTL))
+	store := credential.NewStore(reader, credential.WithCache(cfg.verifiedTTL, 0))
+
+	var guard httpsig.ReplayGuard = replay.NewMemory(cfg.replaySize)
+	if cfg.nonceTable != "" {
+		guard = replay.NewTable(dynamodb.NewFromConfig(awsCfg), cfg.nonceTable)
+	}
+	sig, err := httpsig.NewVerifier(secretKeys{store},
+		httpsig.WithWindow(cfg.window), httpsig.WithClockSkew(cfg.skew),
+		httpsig.WithRequired(cfg.components...), httpsig.WithLabel(cfg.label), httpsig.WithTag(cfg.tag),
+		httpsig.WithReplayGuard(guard))
+	if err != nil {
+		return nil, err
+	}
+	if cfg.routes.hasIPRules() || !cfg.apiIP.Empty() {
+		log.Info("source-IP rules are configured: the authorizer's identity sources must include the source IP when caching is on (see README)")
+	}
+	return &handler{
+		routes: cfg.routes, apiIP: cfg.apiIP, sig: sig, creds: store,
+		idHeader: cfg.clientIDHeader, secretHeader: cfg.secretHeader, simple: cfg.simple,
+		log: log, now: time.Now,
+	}, nil
+}
