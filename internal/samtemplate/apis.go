@@ -77,6 +77,7 @@ func (d *doc) api(r *resource, implicit bool) (*API, error) {
 	if auth == nil {
 		return a, nil
 	}
+	var err error
 	if auth.Kind != yaml.MappingNode {
 		return nil, d.errf(auth, id, "Properties.Auth", "not a mapping")
 	}
@@ -85,9 +86,15 @@ func (d *doc) api(r *resource, implicit bool) (*API, error) {
 		if n == nil || p != "ResourcePolicy" && n.Value == "false" {
 			continue
 		}
+		if p == "ResourcePolicy" && a.Kind == REST {
+			if a.ResourcePolicy, err = d.resourcePolicy(id, n); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		return nil, d.errAt(n, id, "Properties.Auth."+p, unsupported("%s", p))
 	}
-	err := pairs(get(auth, "Authorizers"), func(name string, kn, v *yaml.Node) error {
+	err = pairs(get(auth, "Authorizers"), func(name string, kn, v *yaml.Node) error {
 		prop := "Properties.Auth.Authorizers." + name
 		var az *Authorizer
 		var err error
@@ -143,7 +150,9 @@ func (d *doc) functionArn(res, prop string, n *yaml.Node) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if FunctionARN(name) == s {
+		// The unqualified ARN, or a version's or alias's (Ref F.Alias).
+		arn := FunctionARN(name)
+		if q, ok := strings.CutPrefix(s, arn+":"); s == arn || ok && q != "" && !strings.Contains(q, ":") {
 			return fid, nil
 		}
 	}

@@ -33,11 +33,12 @@ func Parse(data []byte, opts ...Option) (*Template, error) {
 		return nil, &Error{File: o.fileName, Err: errors.New("template is not a YAML mapping")}
 	}
 	top := deref(root.Content[0])
-	d := &doc{file: o.fileName, resources: map[string]*resource{}, globals: map[string]*yaml.Node{}, resolving: map[string]bool{}}
+	d := &doc{file: o.fileName, resources: map[string]*resource{}, globals: map[string]*yaml.Node{}, resolving: map[string]bool{}, condValues: map[string]bool{}}
 	if err := d.readParams(get(top, "Parameters"), o.params); err != nil {
 		return nil, err
 	}
 	d.mappings = get(top, "Mappings")
+	d.conditions = get(top, "Conditions")
 	if err := pairs(get(top, "Globals"), func(k string, _, v *yaml.Node) error {
 		d.globals[k] = v
 		return nil

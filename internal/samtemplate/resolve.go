@@ -19,8 +19,11 @@ type doc struct {
 	resources map[string]*resource
 	globals   map[string]*yaml.Node // "Function", "Api", "HttpApi"
 	mappings  *yaml.Node
-	resolving map[string]bool // resources whose Ref is being resolved (cycle guard)
-	depth     int
+	// conditions is the Conditions section; condValues memoises evaluated ones.
+	conditions *yaml.Node
+	condValues map[string]bool
+	resolving  map[string]bool // resources (and "Conditions.X") being resolved (cycle guard)
+	depth      int
 }
 
 type param struct {
@@ -229,6 +232,9 @@ func (d *doc) str(n *yaml.Node, res, prop string) (string, error) {
 }
 
 func (d *doc) intrinsic(name string, arg *yaml.Node, res, prop string) (any, error) {
+	if v, ok, err := d.conditionIntrinsic(name, arg, res, prop); ok {
+		return v, err
+	}
 	switch name {
 	case "Ref":
 		if arg.Kind != yaml.ScalarNode {
@@ -349,6 +355,9 @@ func (d *doc) ref(name string, n *yaml.Node, res, prop string) (any, error) {
 		return *p.value, nil
 	}
 	r, ok := d.resources[name]
+	if id, attr, dotted := strings.Cut(name, "."); !ok && dotted {
+		return d.dottedRef(id, attr, n, res, prop)
+	}
 	if !ok {
 		return nil, d.errf(n, res, prop, "Ref %s: no such parameter or resource", name)
 	}
@@ -362,6 +371,28 @@ func (d *doc) ref(name string, n *yaml.Node, res, prop string) (any, error) {
 		return nil, d.errAt(n, res, prop, err)
 	}
 	return v, nil
+}
+
+// dottedRef resolves SAM's Ref F.Alias: the ARN of the alias that
+// AutoPublishAlias gives function F (locally the same code as F).
+func (d *doc) dottedRef(id, attr string, n *yaml.Node, res, prop string) (any, error) {
+	r, ok := d.resources[id]
+	if !ok || r.typ != "AWS::Serverless::Function" || attr != "Alias" {
+		return nil, d.errAt(n, res, prop, unsupported("Ref %s.%s (only Ref <Function>.Alias)", id, attr))
+	}
+	an := get(r.props, "AutoPublishAlias")
+	if an == nil {
+		return nil, d.errf(n, res, prop, "Ref %s.Alias: %s has no AutoPublishAlias", id, id)
+	}
+	alias, err := d.str(an, id, "Properties.AutoPublishAlias")
+	if err != nil {
+		return nil, err
+	}
+	name, err := d.functionName(r)
+	if err != nil {
+		return nil, d.errAt(n, res, prop, err)
+	}
+	return FunctionARN(name) + ":" + alias, nil
 }
 
 // resourceRef is what Ref of a resource resolves to locally.

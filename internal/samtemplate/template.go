@@ -77,6 +77,10 @@ type API struct {
 	// Implicit is true for the ServerlessRestApi / ServerlessHttpApi that SAM
 	// creates for events without RestApiId / ApiId.
 	Implicit bool
+	// ResourcePolicy holds a REST API's Auth.ResourcePolicy statements,
+	// resolved with the local parameters, or nil. Parse accepts only policies
+	// that allow every local caller, so the gateway need not evaluate them.
+	ResourcePolicy []map[string]any
 }
 
 // AuthorizerType is TOKEN or REQUEST.

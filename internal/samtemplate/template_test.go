@@ -119,7 +119,10 @@ Resources:
     Properties: {Name: !Sub "${AWS::StackName}-keys"}
   Table:
     Type: AWS::DynamoDB::Table
-    Properties: {TableName: revocations}
+    Properties:
+      TableName: revocations
+      AttributeDefinitions: [{AttributeName: pk, AttributeType: S}]
+      KeySchema: [{AttributeName: pk, KeyType: HASH}]
   Auth:
     Type: AWS::Serverless::Function
     Properties: {CodeUri: ., FunctionName: my-auth}
@@ -383,6 +386,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(head + "  X: {Type: AWS::Serverless::Api, Properties: {StageName: !Sub '${Stage}-${Auth.Arn}'}}\n"))
 	f.Add([]byte("Resources: {A: {Type: AWS::Serverless::Function, Properties: {Environment: {Variables: {V: !Join [',', !Ref A]}}}}}"))
 	f.Add([]byte("a: &x [*x]"))
+	f.Add([]byte(condHead + "  Fn: {Type: AWS::Serverless::Function, Properties: {Environment: {Variables: {V: !If [Either, !Ref Auth.Alias, !Ref AWS::NoValue]}}}}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tm, err := Parse(data)
 		if err == nil && tm == nil {
