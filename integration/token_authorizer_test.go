@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -196,6 +197,42 @@ func attacks(t *testing.T, s *signer.Signer) map[string]string {
 	}
 	_ = json.Unmarshal(attackerSet, &attackerJWK)
 	attackerKey, _ := b64.DecodeString(attackerJWK.Keys[0]["k"].(string))
+	// An attacker's own ES256 key, named by the real kid and offered in the
+	// header three ways: the authorizer must look up the real key by kid
+	// and so refuse the attacker's signature.
+	evilSet, err := signer.Generate("ES256", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evil, err := signer.New(evilSet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evilPub, err := evil.Public()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var evilJWK struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.Unmarshal(evilPub, &evilJWK); err != nil || len(evilJWK.Keys) != 1 {
+		t.Fatalf("attacker public set %s: %v", evilPub, err)
+	}
+	selfNamed := func(member, value string) string {
+		return resign(t, evil, `{"alg":"ES256","kid":"`+s.KeyID()+`","`+member+`":`+value+`}`, payload)
+	}
+	// The signature segment with its unused low bits set: it decodes to
+	// the same bytes under a lenient decoder, but is not canonical.
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	sig := parts[2]
+	last := strings.IndexByte(alphabet, sig[len(sig)-1])
+	nonCanonical := sig[:len(sig)-1] + string(alphabet[last|0b11])
+	if nonCanonical == sig {
+		nonCanonical = sig[:len(sig)-1] + string(alphabet[last&^0b11|0b01])
+	}
+	if a, b := mustDecode(t, sig), mustDecodeLenient(t, nonCanonical); !bytes.Equal(a, b) {
+		t.Fatal("the non-canonical segment must decode to the same signature under a lenient decoder")
+	}
 
 	return map[string]string{
 		"alg none":                  enc(map[string]any{"alg": "none", "typ": "JWT", "kid": s.KeyID()}) + "." + payload + ".",
@@ -213,6 +250,10 @@ func attacks(t *testing.T, s *signer.Signer) map[string]string {
 		"exp as string":             resign(t, s, `{"alg":"ES256","kid":"`+s.KeyID()+`"}`, b64.EncodeToString([]byte(`{"iss":"`+demo.Issuer+`","aud":"`+demo.Audience+`","sub":"alice","exp":"`+jsonNum(now.Add(time.Hour).Unix())+`"}`))),
 		"oversized":                 mustSign(t, s, map[string]any{"iss": demo.Issuer, "aud": demo.Audience, "sub": "alice", "exp": now.Add(time.Hour).Unix(), "pad": strings.Repeat("A", 9000)}),
 		"wrong audience":            mustSign(t, s, map[string]any{"iss": demo.Issuer, "aud": "api://other", "sub": "alice", "exp": now.Add(time.Hour).Unix()}),
+		"embedded jwk, real kid":    selfNamed("jwk", string(evilJWK.Keys[0])),
+		"jku, real kid":             selfNamed("jku", `"https://evil.example.com/jwks.json"`),
+		"x5u, real kid":             selfNamed("x5u", `"https://evil.example.com/cert.pem"`),
+		"non-canonical base64url":   parts[0] + "." + parts[1] + "." + nonCanonical,
 		"JWE five segments":         parts[0] + "." + parts[1] + "." + parts[2] + ".AAAA.BBBB",
 	}
 }
@@ -233,6 +274,24 @@ func mustSign(t *testing.T, s *signer.Signer, c map[string]any) string {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+func mustDecode(t *testing.T, seg string) []byte {
+	t.Helper()
+	b, err := base64.RawURLEncoding.Strict().DecodeString(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func mustDecodeLenient(t *testing.T, seg string) []byte {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(seg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func jsonNum(n int64) string { return strconv.FormatInt(n, 10) }

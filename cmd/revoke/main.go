@@ -60,5 +60,13 @@ func run(sub, jti, issuer, reason, data string) error {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	fmt.Printf("%s (%v)\n", bytes.TrimSpace(body), time.Since(start).Round(time.Millisecond))
+	// The emulator answers a handler error with 200 and an errorMessage
+	// object, a crash with 502: either way the revocation did not happen.
+	var fe struct {
+		Message *string `json:"errorMessage"`
+	}
+	if resp.StatusCode != http.StatusOK || (json.Unmarshal(body, &fe) == nil && fe.Message != nil) {
+		return fmt.Errorf("the invalidator failed (HTTP %d): the revocation may not be recorded; retry", resp.StatusCode)
+	}
 	return nil
 }
