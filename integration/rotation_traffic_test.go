@@ -4,13 +4,21 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
 	"github.com/apigw-guard/guard/internal/demo"
+	"github.com/apigw-guard/guard/internal/gateway/stack"
 	"github.com/apigw-guard/guard/internal/rotatedriver"
 	"github.com/apigw-guard/guard/shared/signer"
 )
@@ -21,6 +29,10 @@ type keyState struct {
 	token   string
 	retired atomic.Int64 // unix nanos when the key left AWSPREVIOUS
 	born    atomic.Int64 // unix nanos when the key became AWSCURRENT
+	// rotatedIn marks the keys the test's rotations made, firstAllow the
+	// send time of the first request with the key that was allowed.
+	rotatedIn  atomic.Bool
+	firstAllow atomic.Int64
 }
 
 // TestRotationUnderTraffic sends a steady stream of requests through the
@@ -64,6 +76,7 @@ func TestRotationUnderTraffic(t *testing.T) {
 
 	var (
 		allowed, refused, falseDeny, falseAllow, grace atomic.Int64
+		newKeyChecked, retiredChecked                  atomic.Int64 // requests that tested the two rules
 		failures                                       []string
 		failMu                                         sync.Mutex
 	)
@@ -90,11 +103,18 @@ func TestRotationUnderTraffic(t *testing.T) {
 				ok := code == 200
 				if ok {
 					allowed.Add(1)
+					k.firstAllow.CompareAndSwap(0, sent.UnixNano())
 				} else {
 					refused.Add(1)
 				}
 				mustAllow := born != 0 && sent.UnixNano() > born+int64(coolDown+time.Second) && (retired == 0 || time.Now().UnixNano() < retired)
 				mustRefuse := retired != 0 && sent.UnixNano() > retired+int64(coolDown+time.Second)
+				if mustAllow && k.rotatedIn.Load() {
+					newKeyChecked.Add(1)
+				}
+				if mustRefuse {
+					retiredChecked.Add(1)
+				}
 				switch {
 				case mustAllow && !ok:
 					falseDeny.Add(1)
@@ -119,6 +139,7 @@ func TestRotationUnderTraffic(t *testing.T) {
 		go client()
 	}
 
+	var rotated []*keyState // the keys the two rotations made current
 	d := &rotatedriver.Driver{SM: sm, Invoke: rotatedriver.URL(s.Function("KeyRotatorFunction").URL(), nil)}
 	time.Sleep(2 * time.Second)
 	for i := 1; i <= 2; i++ {
@@ -134,7 +155,10 @@ func TestRotationUnderTraffic(t *testing.T) {
 			t.Fatal(err)
 		}
 		now := time.Now().UnixNano()
-		add(after.Current).born.Store(now)
+		fresh := add(after.Current)
+		fresh.rotatedIn.Store(true)
+		fresh.born.Store(now)
+		rotated = append(rotated, fresh)
 		mu.Lock()
 		keys[before.Previous.KeyID()].retired.Store(now)
 		mu.Unlock()
@@ -148,7 +172,75 @@ func TestRotationUnderTraffic(t *testing.T) {
 	if falseDeny.Load() != 0 || falseAllow.Load() != 0 {
 		t.Errorf("false denies %d, false allows %d: %v", falseDeny.Load(), falseAllow.Load(), failures[:min(len(failures), 10)])
 	}
+	// Both rules must have been tested, or the zero counts above prove nothing.
+	if newKeyChecked.Load() == 0 || retiredChecked.Load() == 0 {
+		t.Errorf("%d requests with rotated-in keys past the cool-down, %d with retired keys: want both > 0",
+			newKeyChecked.Load(), retiredChecked.Load())
+	}
+	// A new key is accepted within the unknown-kid cool-down (plus the time
+	// of one Secrets Manager read), not only eventually.
+	for i, k := range rotated {
+		first := k.firstAllow.Load()
+		if first == 0 {
+			t.Errorf("rotation %d: the new key was never allowed", i+1)
+			continue
+		}
+		if lag := time.Duration(first - k.born.Load()); lag > coolDown+time.Second {
+			t.Errorf("rotation %d: the new key was first allowed %v after it became current, want within the %v cool-down", i+1, lag, coolDown)
+		} else {
+			t.Logf("rotation %d: the new key was first allowed %v after it became current", i+1, lag.Round(time.Millisecond))
+		}
+	}
+	checkJWKSThroughGateway(t, s, ctx, sm)
 	if allowed.Load() < 100 {
 		t.Errorf("only %d allowed requests: the traffic was not steady", allowed.Load())
+	}
+}
+
+// checkJWKSThroughGateway fetches the public keys through both APIs' public
+// JWKS routes (Authorizer: NONE in the template), after the rotations: the
+// set is exactly AWSCURRENT's and AWSPREVIOUS's keys, public parts only,
+// with a Cache-Control max-age.
+func checkJWKSThroughGateway(t *testing.T, s *stack.Stack, ctx context.Context, sm *secretsmanager.Client) {
+	t.Helper()
+	held, err := demo.Load(ctx, sm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{held.Current.KeyID(), held.Previous.KeyID()}
+	slices.Sort(want)
+	for _, path := range []string{"/restapi/dev/.well-known/jwks.json", "/httpapi/dev/.well-known/jwks.json"} {
+		resp, err := http.Get(s.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Errorf("GET %s = %d %s, want 200 without a token", path, resp.StatusCode, body)
+			continue
+		}
+		if cc := resp.Header.Get("Cache-Control"); !strings.Contains(cc, "max-age=") {
+			t.Errorf("GET %s: Cache-Control %q, want a max-age", path, cc)
+		}
+		var set struct {
+			Keys []map[string]any `json:"keys"`
+		}
+		if err := json.Unmarshal(body, &set); err != nil {
+			t.Fatalf("GET %s: %v: %s", path, err, body)
+		}
+		var got []string
+		for _, k := range set.Keys {
+			got = append(got, fmt.Sprint(k["kid"]))
+			for _, private := range []string{"d", "p", "q", "dp", "dq", "qi", "k"} {
+				if _, ok := k[private]; ok {
+					t.Errorf("GET %s: key %v publishes private member %q", path, k["kid"], private)
+				}
+			}
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("GET %s: kids %v, want AWSCURRENT and AWSPREVIOUS %v", path, got, want)
+		}
 	}
 }
