@@ -12,7 +12,7 @@ PORT ?= 3000
 
 export CGO_ENABLED := 0
 
-.PHONY: all build tools run invoke mint rotate revoke test test-unit test-integration fuzz-smoke lint-template bench clean
+.PHONY: all build tools run invoke mint rotate revoke test test-unit test-integration fuzz-smoke lint-template bench load clean
 
 all: build
 
@@ -29,8 +29,13 @@ build/%/bootstrap: FORCE
 FORCE:
 
 ## run: the whole suite locally (moto, functions under the emulator, local API Gateway).
-run: tools build
-	$(GO) run ./cmd/localgw -port $(PORT)
+# exec: localgw is make's direct child, so a SIGTERM to make reaches it (and it
+# stops with its parent anyway).
+run: tools build build/localgw
+	exec build/localgw -port $(PORT)
+
+build/localgw: FORCE
+	$(GO) build -o $@ ./cmd/localgw
 
 ## invoke: send one event to a function of the running local stack: make invoke EVENT=events/token-authorizer/rest-token.json
 invoke:
@@ -69,8 +74,13 @@ lint-template:
 	else echo "cfn-lint not installed: template lint skipped (pip install cfn-lint)"; fi
 
 ## bench: the Go benchmarks.
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./shared/... ./functions/...
+bench: tools
+	$(GO) test -run '^$$' -bench . -benchmem ./shared/... ./functions/... ./internal/gateway/
+
+## load: CLIENTS clients for DURATION (default 50, 60s) through the local gateway with valid, invalid,
+## revoked and unentitled tokens, two key rotations and a revocation; every answer judged (scripts/load, wrk).
+load: tools build
+	@./scripts/load
 
 clean:
 	rm -rf build .tools
@@ -88,4 +98,16 @@ build-JwksFunction:
 build-CacheInvalidatorFunction:
 	$(call lambda,functions/cache-invalidator)
 build-EchoBackendFunction:
+	$(call lambda,examples/echo-backend)
+build-RequestAuthorizerFunction:
+	$(call lambda,functions/request-authorizer)
+# The validator reads its rules at init from VALIDATION_RULES_FILE, a path relative to the
+# working directory: /var/task (the artifact) in Lambda, the repository root under `make run`.
+VALIDATOR_RULES := functions/validator/testdata/rules.json
+build-ValidatorFunction:
+	$(call lambda,functions/validator)
+	mkdir -p $(ARTIFACTS_DIR)/$(dir $(VALIDATOR_RULES))
+	cp $(VALIDATOR_RULES) $(ARTIFACTS_DIR)/$(VALIDATOR_RULES)
+# The mutual-TLS route's backend (only with MtlsTruststoreUri): the demo backend again.
+build-CertificateEchoFunction:
 	$(call lambda,examples/echo-backend)

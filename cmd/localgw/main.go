@@ -3,7 +3,8 @@
 // under the Lambda Runtime Interface Emulator, and a local API Gateway with
 // API Gateway's authorizer semantics on 127.0.0.1:3000. It prints
 // ready-to-paste curl commands with freshly minted tokens, then serves until
-// Ctrl-C or SIGTERM, and leaves no process behind.
+// Ctrl-C or SIGTERM, or until the process that started it exits, and leaves
+// no process behind.
 //
 //	localgw [-template template.yaml] [-port 3000] [-data .local] [-build build]
 //	        [-overrides local/overrides.json] [-folder Logical=folder]... [-param Name=value]...
@@ -25,7 +26,8 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	ppid := os.Getppid() // first, so that a parent dying during start-up is noticed
+	if err := run(os.Args[1:], ppid); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return
 		}
@@ -48,8 +50,9 @@ func (p pairs) Set(s string) error {
 	return nil
 }
 
-// config reads the command line into a stack configuration; the end-to-end
-// test uses it too.
+// config reads the command line into a stack configuration. TestConfig
+// checks it directly; the end-to-end tests (e2e_test.go) run the built
+// binary with a real command line.
 func config(args []string) (stack.Config, error) {
 	fs := flag.NewFlagSet("localgw", flag.ContinueOnError)
 	cfg := stack.Config{Folders: pairs{}, Parameters: pairs{}}
@@ -77,13 +80,28 @@ func envInt(key string, def int) int {
 	return def
 }
 
-func run(args []string) error {
+// parentPoll is how often localgw checks that its parent is still there.
+const parentPoll = 250 * time.Millisecond
+
+// run starts the stack and serves until SIGINT, SIGTERM or the exit of the
+// parent process ppid; then it stops every child process before returning.
+func run(args []string, ppid int) error {
 	cfg, err := config(args)
 	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// With the terminal or the pipe gone, a write to stdout or stderr must
+	// not kill localgw (Go's default for SIGPIPE on fd 1 and 2) before it
+	// has stopped its children.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	if err := signalOnParentDeath(); err != nil {
+		fmt.Fprintln(os.Stderr, "localgw: PR_SET_PDEATHSIG:", err, "(polling for the parent instead)")
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go watchParent(ctx, ppid, parentPoll, func() { cancel(errParentExited) })
 	s, err := stack.Start(ctx, cfg)
 	if err != nil {
 		return err
@@ -96,6 +114,13 @@ func run(args []string) error {
 	s.PrintWalkthrough(os.Stdout, tok)
 	fmt.Fprintln(os.Stdout, "Serving; Ctrl-C stops everything.")
 	<-ctx.Done()
-	fmt.Fprintln(os.Stderr, "localgw: shutting down")
+	// The kernel's SIGTERM (PR_SET_PDEATHSIG) may come before the poll.
+	if errors.Is(context.Cause(ctx), errParentExited) || os.Getppid() != ppid {
+		fmt.Fprintln(os.Stderr, "localgw: the parent process exited; shutting down")
+	} else {
+		fmt.Fprintln(os.Stderr, "localgw: shutting down")
+	}
 	return nil
 }
+
+var errParentExited = errors.New("the parent process exited")

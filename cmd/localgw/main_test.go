@@ -1,6 +1,11 @@
 package main
 
-import "testing"
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+)
 
 func TestConfig(t *testing.T) {
 	t.Setenv("LOCALGW_PORT", "")
@@ -22,5 +27,31 @@ func TestConfig(t *testing.T) {
 		if _, err := config(bad); err == nil {
 			t.Errorf("config(%v) accepted", bad)
 		}
+	}
+}
+
+func TestWatchParent(t *testing.T) {
+	// A parent id that is not ours any more: gone is called at once.
+	called := make(chan struct{})
+	go watchParent(context.Background(), os.Getppid()+1, time.Hour, func() { close(called) })
+	select {
+	case <-called:
+	case <-time.After(5 * time.Second):
+		t.Fatal("watchParent did not notice a changed parent")
+	}
+	// Our parent is alive: watchParent waits, and returns when ctx ends
+	// without calling gone.
+	ctx, cancel := context.WithCancel(context.Background())
+	returned := make(chan struct{})
+	calls := 0
+	go func() {
+		defer close(returned)
+		watchParent(ctx, os.Getppid(), time.Millisecond, func() { calls++ })
+	}()
+	time.Sleep(20 * time.Millisecond) // a few polls
+	cancel()
+	<-returned
+	if calls != 0 {
+		t.Errorf("gone called %d times while the parent lives, want 0", calls)
 	}
 }

@@ -60,15 +60,16 @@ func (g *Gateway) authorize(ctx context.Context, q *request, az *authorizer) (*a
 		q.log.AuthorizerCache = "disabled"
 	}
 	if res == nil {
-		started := time.Now()
+		started := g.now()
 		var out outcome
 		res, out, ok = g.invokeAuthorizer(ctx, q, az, values)
-		q.log.AuthorizerLatencyMS = ms(time.Since(started))
+		latency := g.now().Sub(started)
+		q.log.AuthorizerLatencyMS = ms(latency)
 		if !ok {
 			q.log.AuthorizerStatus = errorFor(q.kind(), out).status
 			return nil, out, false
 		}
-		res.latency = time.Since(started)
+		res.latency = latency
 		if az.TTL > 0 {
 			g.cache.put(scope(q.api), key, res, az.TTL)
 		}
@@ -118,6 +119,13 @@ func (g *Gateway) invokeAuthorizer(ctx context.Context, q *request, az *authoriz
 	ictx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	res, err := g.fns[az.Function].Invoke(ictx, payload)
+	if errors.Is(ictx.Err(), context.DeadlineExceeded) {
+		// API Gateway answers an authorizer that does not answer in time as
+		// any other authorizer failure.
+		q.log.AuthorizerError = "authorizer timed out"
+		g.log.Warn("authorizer timed out", "requestId", q.id, "authorizer", az.Name, "function", az.Function, "after", limit)
+		return nil, outAuthorizerFail, false
+	}
 	if err != nil {
 		q.log.AuthorizerError = "authorizer could not be invoked"
 		g.log.Error("invoke authorizer", "requestId", q.id, "authorizer", az.Name, "function", az.Function, "err", err)

@@ -63,8 +63,8 @@ type authorizer struct {
 // An Option changes one of a Gateway's defaults.
 type Option func(*Gateway)
 
-// WithClock sets the clock that authorizer cache TTLs and event timestamps
-// use. The default is time.Now.
+// WithClock sets the clock that authorizer cache TTLs, event timestamps and
+// the access log's latencies use. The default is time.Now.
 func WithClock(now func() time.Time) Option { return func(g *Gateway) { g.now = now } }
 
 // WithLogger sets where the gateway logs problems (malformed authorizer

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/apigw-guard/guard/internal/samtemplate"
@@ -34,9 +33,9 @@ func (g *Gateway) integrate(w http.ResponseWriter, q *request, auth *authResult)
 	}
 	ctx, cancel := context.WithTimeout(q.r.Context(), limit)
 	defer cancel()
-	started := time.Now()
+	started := g.now()
 	res, err := g.fns[q.route.Function].Invoke(ctx, payload)
-	q.log.IntegrationLatencyMS = ms(time.Since(started))
+	q.log.IntegrationLatencyMS = ms(g.now().Sub(started))
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		q.log.IntegrationStatus = 504

@@ -359,13 +359,27 @@ type jsonError string
 func (e jsonError) Error() string { return string(e) }
 
 func TestAccessLog(t *testing.T) {
-	h := newHarness(t, 300, allowAll)
+	h := newHarness(t, 300, nil)
+	// The fakes take a known time on the gateway's clock, so the latencies
+	// are exact: the authorizer 15 ms, the backend 7 ms.
+	h.auth.handle = func(ev map[string]any) (rie.Result, error) {
+		h.clock.Advance(15 * time.Millisecond)
+		if ev["authorizationToken"] == otherToken {
+			return ok(iamPolicy("bob", "Deny", []string{arnPrefix + "restapi/dev/*"}, nil))
+		}
+		return allowAll(ev)
+	}
+	h.backend.handle = func(ev map[string]any) (rie.Result, error) {
+		h.clock.Advance(7 * time.Millisecond)
+		return echo(ev)
+	}
 	h.do("GET", "/restapi/dev/orders?secret=q", "Authorization", token)
 	h.do("GET", "/restapi/dev/orders/1", "Authorization", token)
 	h.do("GET", "/restapi/dev/orders")
+	h.do("GET", "/restapi/dev/orders", "Authorization", otherToken)
 	lines := strings.Split(strings.TrimSpace(h.access.String()), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("%d access-log lines, want 3:\n%s", len(lines), h.access)
+	if len(lines) != 4 {
+		t.Fatalf("%d access-log lines, want 4:\n%s", len(lines), h.access)
 	}
 	var entries []map[string]any
 	for _, l := range lines {
@@ -374,24 +388,54 @@ func TestAccessLog(t *testing.T) {
 			t.Fatalf("line %q is not JSON: %v", l, err)
 		}
 		entries = append(entries, e)
-		if strings.Contains(l, "abc.def") || strings.Contains(l, "secret") {
+		if strings.Contains(l, "abc.def") || strings.Contains(l, "zzz.yyy") || strings.Contains(l, "secret") {
 			t.Errorf("access log leaks the token or query: %s", l)
 		}
 	}
 	for i, want := range []struct {
-		status float64
-		route  string
-		cache  string
-	}{{200, "GET /orders", "miss"}, {200, "GET /orders/{id}", "hit"}, {401, "GET /orders", "none"}} {
+		status          float64
+		route           string
+		cache           string
+		authStatus      any // nil: the field is absent
+		authLatency     float64
+		integStatus     any
+		integLatency    float64
+		latency         float64
+		authorizerError any
+		errorType       any
+	}{
+		{200, "GET /orders", "miss", float64(200), 15, float64(200), 7, 22, nil, nil},
+		{200, "GET /orders/{id}", "hit", float64(200), 0, float64(200), 7, 7, nil, nil},
+		{401, "GET /orders", "none", float64(401), 0, nil, 0, 0, "identity source missing or empty", "UnauthorizedException"},
+		{403, "GET /orders", "miss", float64(403), 15, nil, 0, 15, "policy denies the method explicitly", "AccessDeniedException"},
+	} {
 		e := entries[i]
 		if e["status"] != want.status || e["routeKey"] != want.route || e["authorizerCache"] != want.cache {
 			t.Errorf("line %d = status %v route %v cache %v, want %v %v %v", i, e["status"], e["routeKey"], e["authorizerCache"], want.status, want.route, want.cache)
 		}
-		if e["requestId"] == "" || e["ip"] != "192.0.2.10" || e["httpMethod"] != "GET" {
-			t.Errorf("line %d lacks request id / ip / method: %v", i, e)
+		if e["authorizerStatus"] != want.authStatus || e["authorizerLatencyMs"] != want.authLatency {
+			t.Errorf("line %d: authorizerStatus %v authorizerLatencyMs %v, want %v %v", i, e["authorizerStatus"], e["authorizerLatencyMs"], want.authStatus, want.authLatency)
+		}
+		if e["integrationStatus"] != want.integStatus || e["integrationLatencyMs"] != want.integLatency {
+			t.Errorf("line %d: integrationStatus %v integrationLatencyMs %v, want %v %v", i, e["integrationStatus"], e["integrationLatencyMs"], want.integStatus, want.integLatency)
+		}
+		if e["responseLatencyMs"] != want.latency {
+			t.Errorf("line %d: responseLatencyMs %v, want %v", i, e["responseLatencyMs"], want.latency)
+		}
+		if e["authorizerError"] != want.authorizerError || e["errorType"] != want.errorType {
+			t.Errorf("line %d: authorizerError %v errorType %v, want %v %v", i, e["authorizerError"], e["errorType"], want.authorizerError, want.errorType)
+		}
+		if e["requestId"] == "" || e["ip"] != "192.0.2.10" || e["httpMethod"] != "GET" || e["authorizer"] != "Tok" {
+			t.Errorf("line %d lacks request id / ip / method / authorizer: %v", i, e)
 		}
 	}
-	if entries[2]["errorType"] != "UnauthorizedException" {
-		t.Errorf("errorType = %v, want UnauthorizedException", entries[2]["errorType"])
+	// The REST event's integrationLatency is the authorizer's latency.
+	var first map[string]any
+	if err := json.Unmarshal(h.backend.events[0], &first); err != nil {
+		t.Fatal(err)
+	}
+	authz := first["requestContext"].(map[string]any)["authorizer"].(map[string]any)
+	if authz["integrationLatency"] != float64(15) {
+		t.Errorf("requestContext.authorizer.integrationLatency = %v, want 15", authz["integrationLatency"])
 	}
 }

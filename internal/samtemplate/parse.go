@@ -75,7 +75,18 @@ func Parse(data []byte, opts ...Option) (*Template, error) {
 			r.props = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 		}
 		if c := get(v, "Condition"); c != nil && servable(r.typ) {
-			return d.errAt(c, id, "Condition", unsupported("conditional %s resources", r.typ))
+			// Served only when CloudFormation would create it with the local
+			// parameters; otherwise it does not exist, as in the stack.
+			if c.Kind != yaml.ScalarNode {
+				return d.errf(c, id, "Condition", "not a condition name")
+			}
+			create, err := d.condition(c.Value, c, id, "Condition")
+			if err != nil {
+				return err
+			}
+			if !create {
+				return nil
+			}
 		}
 		d.resources[id] = r
 		return nil
@@ -226,6 +237,9 @@ func (d *doc) function(r *resource) (*Function, error) {
 	}
 	if bm := get(get(r.body, "Metadata"), "BuildMethod"); bm != nil {
 		f.BuildMethod = bm.Value
+	}
+	if f.Logging, err = d.logging(id, r.props); err != nil {
+		return nil, err
 	}
 	return f, nil
 }

@@ -54,6 +54,8 @@ type Function struct {
 	CodeURI string
 	// BuildMethod is Metadata.BuildMethod ("makefile", "go1.x", ...).
 	BuildMethod string
+	// Logging is LoggingConfig (Globals merged).
+	Logging Logging
 }
 
 // API is one REST or HTTP API with its single stage.
@@ -77,6 +79,9 @@ type API struct {
 	// Implicit is true for the ServerlessRestApi / ServerlessHttpApi that SAM
 	// creates for events without RestApiId / ApiId.
 	Implicit bool
+	// APIKeySource is a REST API's ApiKeySourceType: "HEADER" (the default)
+	// or "AUTHORIZER".
+	APIKeySource string
 	// ResourcePolicy holds a REST API's Auth.ResourcePolicy statements,
 	// resolved with the local parameters, or nil. Parse accepts only policies
 	// that allow every local caller, so the gateway need not evaluate them.
@@ -164,6 +169,11 @@ type Route struct {
 	// PayloadFormat is the integration payload version: "1.0" for REST,
 	// "2.0" for HTTP APIs.
 	PayloadFormat string
+	// APIKeyRequired is the event's Auth.ApiKeyRequired, accepted only on a
+	// REST API whose ApiKeySourceType is AUTHORIZER (the key is the
+	// authorizer's usageIdentifierKey). Usage plans are not emulated: the
+	// local gateway does not meter or throttle by key.
+	APIKeyRequired bool
 }
 
 // Key returns the route key: "GET /orders/{id}" or "$default".

@@ -69,8 +69,9 @@ func (l *lockedBuffer) entries(t *testing.T, n int) []map[string]any {
 	}
 }
 
-// TestEndToEnd builds the functions, starts the stack the way `make run`
-// (cmd/localgw) does and drives it with real HTTP requests and real SDK clients.
+// TestEndToEnd builds the functions, starts the stack in process as
+// cmd/localgw does, and drives it with real HTTP requests and real SDK
+// clients. cmd/localgw's e2e_test.go runs the built binary itself.
 func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped with -short")

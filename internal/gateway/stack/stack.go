@@ -1,8 +1,9 @@
 // Package stack starts the whole local suite the way `make run` does: moto
 // for Secrets Manager and DynamoDB, the demo signing-key secret, every
 // template function under its own Lambda Runtime Interface Emulator, and the
-// local API Gateway in front of them. cmd/localgw and its end-to-end test
-// share it.
+// local API Gateway in front of them. cmd/localgw runs it (its end-to-end
+// tests run that binary); this package's end-to-end test drives it in
+// process, to reach inside (kill one emulator, read the access log).
 //
 // A [Stack] owns its child processes; Close ends them all (and the
 // processes die with this one anyway: see internal/procs).
@@ -182,13 +183,17 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 }
 
 // functionEnv is a function's environment under the emulator: the
-// template's variables, the standard endpoint variables that send the SDK to
-// moto (Secrets Manager, DynamoDB) and to the gateway itself (API Gateway
-// management, Lambda Invoke), then the overrides file's "Parameters" and
-// the function's own entry, which win.
+// template's variables, the variables Lambda derives from LoggingConfig, the
+// standard endpoint variables that send the SDK to moto (Secrets Manager,
+// DynamoDB) and to the gateway itself (API Gateway management, Lambda
+// Invoke), then the overrides file's "Parameters" and the function's own
+// entry, which win.
 func functionEnv(f *samtemplate.Function, awsEndpoint, gatewayURL string, overrides map[string]map[string]string) map[string]string {
 	env := map[string]string{}
 	for k, v := range f.Env {
+		env[k] = v
+	}
+	for k, v := range loggingEnv(f.Logging) {
 		env[k] = v
 	}
 	for k, v := range map[string]string{
@@ -207,6 +212,25 @@ func functionEnv(f *samtemplate.Function, awsEndpoint, gatewayURL string, overri
 		env[k] = v
 	}
 	return env
+}
+
+// loggingEnv is what Lambda sets from a function's LoggingConfig:
+// AWS_LAMBDA_LOG_FORMAT (JSON or TEXT) and, with the JSON format only,
+// AWS_LAMBDA_LOG_LEVEL from ApplicationLogLevel. lambdacontext.NewLogger
+// (shared/observe) reads both, so without them a function logs text locally
+// while it logs JSON in AWS.
+func loggingEnv(l samtemplate.Logging) map[string]string {
+	switch l.Format {
+	case "JSON":
+		env := map[string]string{"AWS_LAMBDA_LOG_FORMAT": "JSON"}
+		if l.ApplicationLogLevel != "" {
+			env["AWS_LAMBDA_LOG_LEVEL"] = l.ApplicationLogLevel
+		}
+		return env
+	case "Text":
+		return map[string]string{"AWS_LAMBDA_LOG_FORMAT": "TEXT"}
+	}
+	return nil
 }
 
 // awsEndpoint returns the Secrets Manager / DynamoDB endpoint: the

@@ -48,6 +48,61 @@ func TestFunctionEnv(t *testing.T) {
 	}
 }
 
+// TestFunctionEnvLogging checks that LoggingConfig reaches the function as
+// Lambda passes it, so lambdacontext.NewLogger logs JSON locally too.
+func TestFunctionEnvLogging(t *testing.T) {
+	tests := []struct {
+		name    string
+		logging samtemplate.Logging
+		format  string // "" = unset
+		level   string
+	}{
+		{"JSON with a level", samtemplate.Logging{Format: "JSON", ApplicationLogLevel: "DEBUG", SystemLogLevel: "WARN"}, "JSON", "DEBUG"},
+		{"JSON without a level", samtemplate.Logging{Format: "JSON"}, "JSON", ""},
+		{"Text ignores levels, as Lambda does", samtemplate.Logging{Format: "Text", ApplicationLogLevel: "DEBUG"}, "TEXT", ""},
+		{"no LoggingConfig", samtemplate.Logging{}, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &samtemplate.Function{LogicalID: "Fn", Env: map[string]string{"A": "1"}, Logging: tt.logging}
+			env := functionEnv(f, "http://moto", "http://gw", nil)
+			format, hasFormat := env["AWS_LAMBDA_LOG_FORMAT"]
+			level, hasLevel := env["AWS_LAMBDA_LOG_LEVEL"]
+			if format != tt.format || hasFormat != (tt.format != "") {
+				t.Errorf("AWS_LAMBDA_LOG_FORMAT = %q (set %v), want %q", format, hasFormat, tt.format)
+			}
+			if level != tt.level || hasLevel != (tt.level != "") {
+				t.Errorf("AWS_LAMBDA_LOG_LEVEL = %q (set %v), want %q", level, hasLevel, tt.level)
+			}
+			if env["A"] != "1" {
+				t.Errorf("template variable A = %q, want 1", env["A"])
+			}
+		})
+	}
+	// The overrides file still wins, e.g. to debug one function locally.
+	f := &samtemplate.Function{LogicalID: "Fn", Logging: samtemplate.Logging{Format: "JSON", ApplicationLogLevel: "INFO"}}
+	env := functionEnv(f, "", "", map[string]map[string]string{"Fn": {"AWS_LAMBDA_LOG_LEVEL": "DEBUG"}})
+	if env["AWS_LAMBDA_LOG_LEVEL"] != "DEBUG" {
+		t.Errorf("with an override AWS_LAMBDA_LOG_LEVEL = %q, want DEBUG", env["AWS_LAMBDA_LOG_LEVEL"])
+	}
+
+	// The project's template: every function logs JSON at INFO.
+	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range tm.FunctionIDs() {
+		env := functionEnv(tm.Functions[id], "", "", nil)
+		if env["AWS_LAMBDA_LOG_FORMAT"] != "JSON" {
+			t.Errorf("template.yaml %s: AWS_LAMBDA_LOG_FORMAT = %q, want JSON (Globals LoggingConfig)", id, env["AWS_LAMBDA_LOG_FORMAT"])
+		}
+	}
+}
+
 func TestReadOverrides(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.json")

@@ -37,7 +37,9 @@ func (s *Stack) MintTokens(ttl time.Duration) (Tokens, error) {
 
 // PrintWalkthrough writes the served APIs, their ids for the management
 // API, and ready-to-paste curl commands showing an allow, two 401s and a
-// 403 on each API, plus the cache flushes.
+// 403 on each API, plus the cache flushes. Each command follows a comment
+// line starting "# STATUS:" with the status it answers (cmd/localgw's
+// end-to-end test runs them).
 func (s *Stack) PrintWalkthrough(w io.Writer, tok Tokens) {
 	fmt.Fprintf(w, "\nLocal API Gateway on %s (Secrets Manager / DynamoDB at %s)\n", s.URL, s.AWSEndpoint)
 	for _, a := range s.Gateway.APIs() {
@@ -55,9 +57,9 @@ func (s *Stack) PrintWalkthrough(w io.Writer, tok Tokens) {
 		fmt.Fprintf(w, "  # 401: a token that does not verify\n  curl -i -H 'Authorization: Bearer not.a.token' %s\n", u)
 		fmt.Fprintf(w, "  # 403: a valid token without the route's scope\n  curl -i -H 'Authorization: Bearer %s' %s\n", tok.NoScope, u)
 		if a.Kind == samtemplate.REST {
-			fmt.Fprintf(w, "  # FlushStageAuthorizersCache (what aws apigateway flush-stage-authorizers-cache sends)\n  curl -i -X DELETE %s/restapis/%s/stages/%s/cache/authorizers\n", s.URL, a.ID, a.Stage)
+			fmt.Fprintf(w, "  # 202: FlushStageAuthorizersCache (what aws apigateway flush-stage-authorizers-cache sends)\n  curl -i -X DELETE %s/restapis/%s/stages/%s/cache/authorizers\n", s.URL, a.ID, a.Stage)
 		} else {
-			fmt.Fprintf(w, "  # ResetAuthorizersCache (what aws apigatewayv2 reset-authorizers-cache sends)\n  curl -i -X DELETE %s/v2/apis/%s/stages/%s/cache/authorizers\n", s.URL, a.ID, a.Stage)
+			fmt.Fprintf(w, "  # 204: ResetAuthorizersCache (what aws apigatewayv2 reset-authorizers-cache sends)\n  curl -i -X DELETE %s/v2/apis/%s/stages/%s/cache/authorizers\n", s.URL, a.ID, a.Stage)
 		}
 	}
 	fmt.Fprintf(w, "\nSDK clients reach the management and Lambda APIs with AWS_ENDPOINT_URL_API_GATEWAY=%[1]s AWS_ENDPOINT_URL_APIGATEWAYV2=%[1]s AWS_ENDPOINT_URL_LAMBDA=%[1]s\n\n", s.URL)
