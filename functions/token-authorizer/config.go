@@ -34,7 +34,12 @@ type config struct {
 	keysMaxStale  time.Duration
 	jwksMaxAge    time.Duration
 	revocation    revocation.Settings
+	decisionCache int // entries; 0 turns the decision cache off
 }
+
+// defaultDecisionCache is DECISION_CACHE_SIZE's default: about a few
+// megabytes of verified claims and verdicts.
+const defaultDecisionCache = 1024
 
 // oidcIssuer is one entry of OIDC_ISSUERS.
 type oidcIssuer struct {
@@ -80,6 +85,16 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.cacheTTL < time.Minute {
 		bad("KEYS_CACHE_TTL_SECONDS=%d: want at least 60", int(c.cacheTTL/time.Second))
+	}
+
+	c.decisionCache = defaultDecisionCache
+	if v := strings.TrimSpace(getenv("DECISION_CACHE_SIZE")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > token.MaxDecisionCacheSize {
+			bad("DECISION_CACHE_SIZE=%q: want a whole number from 0 (off) to %d", v, token.MaxDecisionCacheSize)
+		} else {
+			c.decisionCache = n
+		}
 	}
 
 	switch v := strings.ToLower(strings.TrimSpace(getenv("SIMPLE_RESPONSES"))); v {

@@ -28,13 +28,15 @@ type revocations interface {
 // handler decides one authorizer event.
 type handler struct {
 	verify        verifier
-	revoked       revocations // nil: revocation checks are off
+	revoked       revocations                   // nil: revocation checks are off
+	cache         *token.DecisionCache[verdict] // nil: no decision cache
 	rules         *policy.Rules
 	simple        bool // HTTP API 2.0 events get {"isAuthorized":…}
 	contextClaims []string
 	usageClaim    string
 	log           *slog.Logger
 	now           func() time.Time
+	obs           *observer // nil: no metrics, every decision logged (metrics.go)
 }
 
 // decision is what handle answers and logs.
@@ -45,6 +47,7 @@ type decision struct {
 	reason  string // a fixed set: ok, not_entitled, no_token, revoked, revocations_unavailable, malformed_event, bad_arn, and token.Reason values
 	kind    apigw.Kind
 	claims  *token.Claims
+	cached  bool  // the verdict came from the decision cache
 	cause   error // for the log only
 }
 
@@ -72,7 +75,11 @@ func (h *handler) decide(ctx context.Context, payload []byte) decision {
 	if err != nil {
 		return decision{err: apigw.ErrUnauthorized, outcome: "unauthorized", reason: "no_token", kind: req.Kind}
 	}
-	claims, err := h.verify.Verify(ctx, raw)
+	gen := h.generation()
+	v, claims, cached := h.cache.Get(ctx, raw, gen)
+	if !cached {
+		claims, err = h.verify.Verify(ctx, raw)
+	}
 	if err != nil {
 		reason := token.ReasonOf(err)
 		if reason == token.ReasonKeysUnavailable {
@@ -95,31 +102,26 @@ func (h *handler) decide(ctx context.Context, payload []byte) decision {
 		}
 	}
 
-	allowed := h.rules.Entitled(claims.Scopes, claims.Groups)
-	d := decision{outcome: "deny", reason: "not_entitled", kind: req.Kind, claims: claims}
+	if !cached {
+		v = h.verdict(claims)
+		h.cache.Put(ctx, raw, claims, gen, v)
+	}
+	d := decision{outcome: "deny", reason: "not_entitled", kind: req.Kind, claims: claims, cached: cached}
 	// The ARN names the concrete method and path (without the stage) for
 	// every event kind, so route selection works the same for all of them.
-	if rule, ok := h.rules.Match(arn.Method, "/"+arn.Resource); ok && contains(allowed, rule) {
+	if rule, ok := h.rules.Match(arn.Method, "/"+arn.Resource); ok && contains(v.allowed, rule) {
 		d.outcome, d.reason = "allow", "ok"
 	}
-	ctxv := h.context(claims)
 	if req.Kind == apigw.HTTPv2 && h.simple {
-		d.resp = events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: d.outcome == "allow", Context: ctxv}
+		d.resp = events.APIGatewayV2CustomAuthorizerSimpleResponse{IsAuthorized: d.outcome == "allow", Context: v.context}
 		return d
 	}
-	resp := events.APIGatewayCustomAuthorizerResponse{
-		PrincipalID:    claims.Subject,
-		PolicyDocument: toEvents(h.rules.Policy(arn, allowed)),
-		Context:        ctxv,
+	d.resp = events.APIGatewayCustomAuthorizerResponse{
+		PrincipalID:        claims.Subject,
+		PolicyDocument:     toEvents(h.rules.Policy(arn, v.allowed)),
+		Context:            v.context,
+		UsageIdentifierKey: v.usage,
 	}
-	if h.usageClaim != "" {
-		if v, ok := claims.Value(h.usageClaim); ok {
-			if s, ok := v.(string); ok {
-				resp.UsageIdentifierKey = s
-			}
-		}
-	}
-	d.resp = resp
 	return d
 }
 
@@ -176,6 +178,9 @@ func (h *handler) context(c *token.Claims) map[string]any {
 }
 
 func (h *handler) logDecision(ctx context.Context, d decision, latency time.Duration) {
+	if !h.observe(ctx, d, latency) {
+		return // an allow whose line is sampled out; it is counted all the same
+	}
 	attrs := []slog.Attr{
 		slog.String("decision", d.outcome),
 		slog.String("reason", d.reason),
@@ -184,6 +189,9 @@ func (h *handler) logDecision(ctx context.Context, d decision, latency time.Dura
 	}
 	if d.claims != nil {
 		attrs = append(attrs, slog.String("kid", d.claims.KeyID), slog.String("iss", d.claims.Issuer), slog.String("sub", d.claims.Subject))
+	}
+	if d.cached {
+		attrs = append(attrs, slog.Bool("cached", true))
 	}
 	level := slog.LevelInfo
 	if d.outcome == "error" {

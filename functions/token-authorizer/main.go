@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"os"
@@ -26,10 +27,13 @@ import (
 func main() {
 	log := observe.NewLogger()
 	slog.SetDefault(log)
-	h, err := setup(context.Background(), log)
-	if err != nil {
+	// Metrics (EMF) go to stdout, even while misconfigured: the fail-closed
+	// answers must be counted.
+	obs, obsErr := newObserver(os.Getenv, os.Stdout)
+	h, err := setup(context.Background(), log, obs)
+	if err = errors.Join(obsErr, err); err != nil {
 		log.Error("bad configuration: every invocation fails closed until it is fixed", "err", err)
-		lambda.Start(misconfigured(log, err))
+		lambda.Start(obs.misconfigured(misconfigured(log, err)))
 		return
 	}
 	lambda.Start(h.handle)
@@ -37,7 +41,7 @@ func main() {
 
 // setup builds the handler and everything it reuses across invocations. It
 // makes no network call: keys are fetched on first use.
-func setup(ctx context.Context, log *slog.Logger) (*handler, error) {
+func setup(ctx context.Context, log *slog.Logger, obs *observer) (*handler, error) {
 	cfg, err := loadConfig(os.Getenv)
 	if err != nil {
 		return nil, err
@@ -68,7 +72,7 @@ func setup(ctx context.Context, log *slog.Logger) (*handler, error) {
 				keyring.WithCoolDown(cfg.coolDown), keyring.WithMaxAge(cfg.jwksMaxAge))
 		}
 	}
-	ring, err := keyring.NewRing(sources)
+	ring, err := keyring.NewRing(obs.keySources(sources, cfg.keysIssuer))
 	if err != nil {
 		return nil, err
 	}
@@ -78,9 +82,9 @@ func setup(ctx context.Context, log *slog.Logger) (*handler, error) {
 		return nil, err
 	}
 	h := &handler{
-		verify: v, rules: cfg.rules, simple: cfg.simple,
+		verify: v, cache: token.NewDecisionCache[verdict](v, cfg.decisionCache), rules: cfg.rules, simple: cfg.simple,
 		contextClaims: cfg.contextClaims, usageClaim: cfg.usageClaim,
-		log: log, now: time.Now,
+		log: log, now: time.Now, obs: obs,
 	}
 	if cfg.revocation.Table != "" {
 		h.revoked = revocation.NewView(dynamodb.NewFromConfig(awsCfg), cfg.revocation.Table, cfg.revocation.Options()...)

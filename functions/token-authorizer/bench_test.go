@@ -1,0 +1,172 @@
+//go:build unix
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/apigw-guard/guard/shared/keyring"
+	"github.com/apigw-guard/guard/shared/signer"
+	"github.com/apigw-guard/guard/shared/token"
+)
+
+// handlerBenchAlgs are the algorithms the whole-handler benchmark signs
+// with; the verification alone is measured in package token.
+var handlerBenchAlgs = []string{"RS256", "PS256", "ES256", "ES384", "EdDSA", "HS256"}
+
+// handlerBenchTokens distinct tokens per algorithm; the "distinct" runs use
+// a smaller decision cache, so every request misses it.
+const (
+	handlerBenchTokens = 64
+	handlerBenchCache  = 1
+)
+
+// staticSource is a keyring.Source holding fixed keys, so that the
+// benchmark goes through a real keyring.Ring lookup.
+type staticSource []keyring.Key
+
+func (s staticSource) Keys(context.Context) ([]keyring.Key, error) { return s, nil }
+func (s staticSource) Refresh(context.Context) (bool, error)       { return false, nil }
+
+// benchHandler returns a handler configured like the template's (REST
+// policies, the demo routes, context and usage claims), with keys for alg
+// in a keyring.Ring, a decision cache of cacheSize entries, and a JSON
+// decision log written to io.Discard; plus handlerBenchTokens REST TOKEN
+// events, each with a distinct Cognito-sized token.
+func benchHandler(b *testing.B, alg string, cacheSize int) (*handler, [][]byte) {
+	b.Helper()
+	set, err := signer.Generate(alg, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := signer.New(set)
+	if err != nil {
+		b.Fatal(err)
+	}
+	keys, err := keyring.ParseKeys(set, "AWSCURRENT")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ring, err := keyring.NewRing(map[string]keyring.Source{testIssuer: staticSource(keys)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	env := map[string]string{
+		"KEYS_SECRET_ID": "keys", "KEYS_ISSUER": testIssuer, "AUDIENCES": testAudience,
+		"ROUTES": testRoutes, "CONTEXT_CLAIMS": "email,tenant", "USAGE_IDENTIFIER_CLAIM": "api_key",
+	}
+	cfg, err := loadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		b.Fatal(err)
+	}
+	v, err := token.NewVerifier(ring, cfg.issuers(), token.WithClockSkew(cfg.skew), token.WithMaxLifetime(cfg.maxLifetime))
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := &handler{
+		verify: v, cache: token.NewDecisionCache[verdict](v, cacheSize), rules: cfg.rules, simple: cfg.simple,
+		contextClaims: cfg.contextClaims, usageClaim: cfg.usageClaim,
+		log: slog.New(slog.NewJSONHandler(io.Discard, nil)), now: time.Now,
+	}
+	sample, err := os.ReadFile(filepath.Join("..", "..", "events", "token-authorizer", "rest-token.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	payloads := make([][]byte, handlerBenchTokens)
+	for i := range payloads {
+		tok, err := s.Sign(map[string]any{
+			"iss": testIssuer, "aud": testAudience, "sub": fmt.Sprintf("user-%d", i),
+			"scope": "orders:read profile", "cognito:groups": []string{"analysts"},
+			"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+			"jti":       fmt.Sprintf("0f1e2d3c-4b5a-6978-%04d-abcdefabcdef", i),
+			"client_id": "6a7b8c9d0e1f2g3h4i5j6k7l8m", "token_use": "access", "auth_time": now.Add(-time.Hour).Unix(),
+			"username": fmt.Sprintf("user-%d@example.com", i), "email": fmt.Sprintf("user-%d@example.com", i),
+			"tenant": "acme", "api_key": "usage-key-1",
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		payloads[i] = bytes.ReplaceAll(sample, []byte("{{token}}"), []byte(tok))
+	}
+	return h, payloads
+}
+
+// BenchmarkHandler is one warm decision of the whole handler: a REST TOKEN
+// event's JSON in, the policy response's JSON out (json.Marshal, as the
+// Lambda runtime does), the decision logged as JSON. "distinct" gives every
+// request a token of its own (each misses the decision cache and is
+// verified, then put in it); "repeated" sends one token again and again,
+// served from the decision cache (the revocation check, route match, policy
+// and log still run per request). Run with -cpu 1 for per-core figures.
+func BenchmarkHandler(b *testing.B) {
+	ctx := context.Background()
+	for _, alg := range handlerBenchAlgs {
+		b.Run(alg+"/distinct", func(b *testing.B) {
+			h, payloads := benchHandler(b, alg, handlerBenchCache)
+			cv := &countingVerifier{v: h.verify.(*token.Verifier)}
+			h.verify = cv
+			n := benchLoop(b, func(i int) { handleOnce(b, ctx, h, payloads[i%len(payloads)]) })
+			if cv.calls != n {
+				b.Fatalf("%d verifications for %d distinct-token requests, want one each", cv.calls, n)
+			}
+		})
+		b.Run(alg+"/repeated", func(b *testing.B) {
+			h, payloads := benchHandler(b, alg, handlerBenchCache)
+			cv := &countingVerifier{v: h.verify.(*token.Verifier)}
+			h.verify = cv
+			handleOnce(b, ctx, h, payloads[0])
+			benchLoop(b, func(int) { handleOnce(b, ctx, h, payloads[0]) })
+			if cv.calls != 1 {
+				b.Fatalf("%d verifications for one repeated token, want 1 (the rest from the decision cache)", cv.calls)
+			}
+		})
+	}
+}
+
+// handleOnce runs the handler on payload, which must be allowed, and
+// marshals the response as the Lambda runtime does.
+func handleOnce(b *testing.B, ctx context.Context, h *handler, payload []byte) {
+	resp, err := h.handle(ctx, payload)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := json.Marshal(resp); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// benchLoop runs fn for b.Loop and reports allocations and the process's
+// CPU time per operation (cpu-ns/op), which a loaded machine disturbs less
+// than wall time. It returns the number of calls.
+func benchLoop(b *testing.B, fn func(i int)) int {
+	b.ReportAllocs()
+	start := benchCPU()
+	i := 0
+	for b.Loop() {
+		fn(i)
+		i++
+	}
+	if d := benchCPU() - start; d > 0 && i > 0 {
+		b.ReportMetric(float64(d.Nanoseconds())/float64(i), "cpu-ns/op")
+	}
+	return i
+}
+
+func benchCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
