@@ -12,7 +12,7 @@ PORT ?= 3000
 
 export CGO_ENABLED := 0
 
-.PHONY: all build tools run invoke mint rotate revoke test test-unit test-integration fuzz-smoke lint-template bench load clean
+.PHONY: all build tools run invoke mint rotate revoke test test-unit test-integration fuzz-smoke lint-template bench bench-peer cold-start load clean
 
 all: build
 
@@ -61,6 +61,8 @@ test: tools build test-unit fuzz-smoke lint-template test-integration
 test-unit:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
+	@# The injection corpus' error rates, printed on every run (go test hides a passing test's log).
+	@$(GO) test -count=1 -run '^TestInjectionCorpus$$' -v ./shared/validate | sed -n 's/^ *inject_test.go:[0-9]*: \(false .*\)/injection corpus: \1/p'
 
 test-integration: tools build
 	$(GO) test -count=1 -tags integration -timeout 10m ./integration/...
@@ -76,6 +78,14 @@ lint-template:
 ## bench: the Go benchmarks.
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchmem ./shared/... ./functions/... ./internal/gateway/
+
+## bench-peer: our JWT verification beside aws-jwt-verify (Node, installed into .tools/peer) on the same tokens and keys, with ratios.
+bench-peer:
+	@./scripts/bench-peer
+
+## cold-start: each function's init and first response under the emulator, beside a Node aws-jwt-verify authorizer; binary sizes: make cold-start N=5
+cold-start: tools build
+	@./scripts/cold-start $(or $(N),5)
 
 ## load: CLIENTS clients for DURATION (default 50, 60s) through the local gateway with valid, invalid,
 ## revoked and unentitled tokens, two key rotations and a revocation; every answer judged (scripts/load, wrk).

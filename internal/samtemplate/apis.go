@@ -52,6 +52,19 @@ func (d *doc) api(r *resource, implicit bool) (*API, error) {
 	default:
 		return nil, d.errf(r.node, id, "Properties.StageName", "missing (a REST API needs a stage)")
 	}
+	if a.Kind == REST {
+		a.APIKeySource = "HEADER"
+		if n := get(r.props, "ApiKeySourceType"); n != nil {
+			s, err := d.str(n, id, "Properties.ApiKeySourceType")
+			if err != nil {
+				return nil, err
+			}
+			if s != "HEADER" && s != "AUTHORIZER" {
+				return nil, d.errf(n, id, "Properties.ApiKeySourceType", "%q is neither HEADER nor AUTHORIZER", s)
+			}
+			a.APIKeySource = s
+		}
+	}
 	varsProp := "Variables"
 	if a.Kind == HTTP {
 		varsProp = "StageVariables"
@@ -406,10 +419,24 @@ func (d *doc) events(f *resource, apis map[string]*API) error {
 		}
 		route.Authorizer = api.DefaultAuthorizer
 		if auth := get(props, "Auth"); auth != nil {
-			for _, p := range []string{"ResourcePolicy", "ApiKeyRequired"} {
-				if n := get(auth, p); n != nil && (p == "ResourcePolicy" || n.Value != "false") {
-					return d.errAt(n, f.id, prop+".Properties.Auth."+p, unsupported("%s", p))
+			if n := get(auth, "ResourcePolicy"); n != nil {
+				return d.errAt(n, f.id, prop+".Properties.Auth.ResourcePolicy", unsupported("ResourcePolicy"))
+			}
+			if n := get(auth, "ApiKeyRequired"); n != nil {
+				s, err := d.str(n, f.id, prop+".Properties.Auth.ApiKeyRequired")
+				if err != nil {
+					return err
 				}
+				required, err := strconv.ParseBool(s)
+				switch {
+				case err != nil:
+					return d.errf(n, f.id, prop+".Properties.Auth.ApiKeyRequired", "%q is not a boolean", s)
+				case required && api.APIKeySource != "AUTHORIZER":
+					// An x-api-key header would need the usage plans' keys.
+					return d.errAt(n, f.id, prop+".Properties.Auth.ApiKeyRequired",
+						unsupported("ApiKeyRequired without ApiKeySourceType AUTHORIZER on %s", api.LogicalID))
+				}
+				route.APIKeyRequired = required
 			}
 			if az := get(auth, "Authorizer"); az != nil {
 				s, err := d.str(az, f.id, prop+".Properties.Auth.Authorizer")

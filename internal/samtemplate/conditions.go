@@ -9,8 +9,8 @@ import (
 
 // Conditions: the template's Conditions section is evaluated with the local
 // parameter values, so that Fn::If in a property the gateway reads picks the
-// branch CloudFormation would pick for the same parameters. Resources with a
-// Condition stay refused where the gateway would serve them (see Parse).
+// branch CloudFormation would pick for the same parameters. A function or API
+// with a Condition exists locally only when its condition holds (see Parse).
 
 // condition evaluates the named condition of the Conditions section.
 func (d *doc) condition(name string, n *yaml.Node, res, prop string) (bool, error) {

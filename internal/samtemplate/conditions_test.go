@@ -212,3 +212,67 @@ func TestResourcePolicy(t *testing.T) {
 		})
 	}
 }
+
+func TestConditionalResources(t *testing.T) {
+	tmpl := condHead + `
+  Api:
+    Type: AWS::Serverless::Api
+    Properties: {StageName: dev}
+  Private:
+    Type: AWS::Serverless::Function
+    Condition: IsPrivate
+    Properties:
+      CodeUri: .
+      Events:
+        E: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /private, Method: GET}}
+  Public:
+    Type: AWS::Serverless::Function
+    Condition: Either
+    Properties:
+      CodeUri: .
+      Events:
+        E: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /either, Method: GET}}
+`
+	for _, tt := range []struct {
+		name      string
+		params    map[string]string
+		functions []string // besides Auth
+		routes    []string
+	}{
+		{"defaults", nil, nil, nil},
+		{"private", map[string]string{"Mode": "private"}, []string{"Private", "Public"}, []string{"GET /private", "GET /either"}},
+		{"cidrs", map[string]string{"Cidrs": "10.0.0.0/8"}, []string{"Public"}, []string{"GET /either"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tm, err := Parse([]byte(tmpl), WithParameters(tt.params))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// FunctionIDs is sorted, and so are the expectations.
+			if got, want := strings.Join(tm.FunctionIDs(), ","), strings.Join(append([]string{"Auth"}, tt.functions...), ","); got != want {
+				t.Errorf("functions = %s, want %s", got, want)
+			}
+			var routes []string
+			for _, r := range tm.API("Api").Routes {
+				routes = append(routes, r.Key())
+			}
+			if strings.Join(routes, ",") != strings.Join(tt.routes, ",") {
+				t.Errorf("routes = %v, want %v", routes, tt.routes)
+			}
+		})
+	}
+
+	// A resource that references a function CloudFormation would not create
+	// fails as in CloudFormation.
+	_, err := Parse([]byte(tmpl + `
+  Caller:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: ., Environment: {Variables: {TARGET: !GetAtt Private.Arn}}}
+`))
+	if err == nil || !strings.Contains(err.Error(), "no such resource") {
+		t.Errorf("reference to a resource whose condition is false: error %v, want \"no such resource\"", err)
+	}
+	if _, err := Parse([]byte(strings.Replace(tmpl, "Condition: IsPrivate", "Condition: Nope", 1))); err == nil || !strings.Contains(err.Error(), "Nope is not in Conditions") {
+		t.Errorf("unknown condition: error %v", err)
+	}
+}

@@ -11,10 +11,12 @@
 // [AccountID], resources to local names and ARNs (a Secrets Manager secret's
 // Ref is its Name, a function's Arn a local Lambda ARN). Only the properties
 // the gateway uses are resolved, so an unsupported intrinsic elsewhere (an
-// IAM policy, say) does no harm.
+// IAM policy, say) does no harm. Conditions are evaluated with the same
+// values: a function or API whose Condition is false does not exist locally.
 //
 // A template the gateway cannot serve faithfully (an OpenAPI
-// DefinitionBody, a Cognito or JWT authorizer, a resource policy, an
+// DefinitionBody, a Cognito or JWT authorizer, a resource policy that could
+// deny a local caller, an API key read from the x-api-key header, an
 // unresolvable reference) is refused with an [*Error] naming the resource and
 // the property. The package uses gopkg.in/yaml.v3 directly rather than
 // goformation: goformation's intrinsic handlers silently drop references they

@@ -50,14 +50,111 @@ func TestLoadRepoTemplate(t *testing.T) {
 		t.Errorf("HTTP identity sources = %s, want %s", got, want)
 	}
 
-	keys := map[string]string{}
-	for _, r := range rest.Routes {
-		keys[r.Key()] = r.Authorizer
+	if rest.APIKeySource != "AUTHORIZER" {
+		t.Errorf("RestApi ApiKeySourceType = %q, want AUTHORIZER (usage plans meter the authorizer's usageIdentifierKey)", rest.APIKeySource)
 	}
-	for _, k := range []string{"GET /orders", "GET /orders/{id}", "POST /orders", "POST /admin/users", "ANY /reports/{proxy+}"} {
-		if a, ok := keys[k]; !ok || a != "TokenAuthorizer" {
-			t.Errorf("REST route %s: present %v, authorizer %q; want TokenAuthorizer", k, ok, a)
+	type routeWant struct {
+		authorizer, function string
+		apiKey               bool
+	}
+	for _, tt := range []struct {
+		api  *API
+		want map[string]routeWant
+	}{
+		{rest, map[string]routeWant{
+			"GET /orders":                {"TokenAuthorizer", "EchoBackendFunction", false},
+			"GET /orders/{id}":           {"TokenAuthorizer", "EchoBackendFunction", false},
+			"POST /orders":               {"TokenAuthorizer", "ValidatorFunction", false},
+			"POST /admin/users":          {"TokenAuthorizer", "EchoBackendFunction", false},
+			"ANY /reports/{proxy+}":      {"TokenAuthorizer", "EchoBackendFunction", false},
+			"POST /webhooks/orders":      {"SignedRequestAuthorizer", "EchoBackendFunction", true},
+			"GET /admin/audit":           {"CredentialsAuthorizer", "EchoBackendFunction", false},
+			"GET /.well-known/jwks.json": {"", "JwksFunction", false},
+		}},
+		{httpAPI, map[string]routeWant{
+			"GET /orders":                {"TokenAuthorizer", "EchoBackendFunction", false},
+			"GET /orders/{id}":           {"TokenAuthorizer", "EchoBackendFunction", false},
+			"POST /orders":               {"TokenAuthorizer", "ValidatorFunction", false},
+			"POST /admin/users":          {"TokenAuthorizer", "EchoBackendFunction", false},
+			"POST /webhooks/orders":      {"SignedRequestAuthorizer", "EchoBackendFunction", false},
+			"GET /admin/audit":           {"CredentialsAuthorizer", "EchoBackendFunction", false},
+			"GET /.well-known/jwks.json": {"", "JwksFunction", false},
+		}},
+	} {
+		got := map[string]routeWant{}
+		for _, r := range tt.api.Routes {
+			got[r.Key()] = routeWant{r.Authorizer, r.Function, r.APIKeyRequired}
 		}
+		for k, want := range tt.want {
+			if g, ok := got[k]; !ok || g != want {
+				t.Errorf("%s route %s = %+v (present %v), want %+v", tt.api.LogicalID, k, g, ok, want)
+			}
+		}
+		if len(got) != len(tt.want) {
+			t.Errorf("%s has %d routes, want %d (the mutual-TLS route exists only with a truststore): %v", tt.api.LogicalID, len(got), len(tt.want), got)
+		}
+	}
+
+	// The request authorizer: signatures never cached, credentials cached by
+	// credentials and source address (and route, for HTTP simple responses).
+	for _, tt := range []struct {
+		api     *API
+		name    string
+		sources string
+		ttl     time.Duration
+	}{
+		{rest, "SignedRequestAuthorizer", "method.request.header.Signature-Input,method.request.header.Signature", 0},
+		{rest, "CredentialsAuthorizer", "method.request.header.Authorization,context.identity.sourceIp", 300 * time.Second},
+		{rest, "CertificateAuthorizer", "", 0},
+		{httpAPI, "SignedRequestAuthorizer", "$request.header.Signature-Input,$request.header.Signature", 0},
+		{httpAPI, "CredentialsAuthorizer", "$request.header.Authorization,$context.routeKey,$context.identity.sourceIp", 300 * time.Second},
+	} {
+		az := tt.api.Authorizers[tt.name]
+		if az == nil {
+			t.Errorf("%s has no %s", tt.api.LogicalID, tt.name)
+			continue
+		}
+		var srcs []string
+		for _, s := range az.IdentitySources {
+			srcs = append(srcs, s.Expression(tt.api.Kind))
+		}
+		if az.Type != Request || az.Function != "RequestAuthorizerFunction" || az.TTL != tt.ttl || strings.Join(srcs, ",") != tt.sources {
+			t.Errorf("%s %s = %s on %s, TTL %v, sources %q; want REQUEST on RequestAuthorizerFunction, TTL %v, sources %q",
+				tt.api.LogicalID, tt.name, az.Type, az.Function, az.TTL, strings.Join(srcs, ","), tt.ttl, tt.sources)
+		}
+		if tt.api.Kind == HTTP && (az.PayloadFormat != "2.0" || !az.SimpleResponses) {
+			t.Errorf("%s %s: payload %q simple %v, want 2.0 with simple responses", tt.api.LogicalID, tt.name, az.PayloadFormat, az.SimpleResponses)
+		}
+	}
+	if _, ok := tm.Functions["CertificateEchoFunction"]; ok {
+		t.Error("CertificateEchoFunction exists without a truststore (its Condition HasTruststore is false by default)")
+	}
+
+	ra := tm.Functions["RequestAuthorizerFunction"]
+	if ra == nil {
+		t.Fatal("no RequestAuthorizerFunction")
+	}
+	for k, want := range map[string]string{
+		"CREDENTIALS_SECRET_ID":    "guard-local-request-credentials",
+		"NONCE_TABLE":              "guard-local-RequestNonceTable",
+		"SIGNATURE_WINDOW_SECONDS": "300",
+		"SIMPLE_RESPONSES":         "true",
+		"ROUTES": `[{"route":"POST /webhooks/orders","accept":["signature"]}, ` +
+			`{"route":"GET /admin/audit","accept":["credentials"],"sourceIp":{"allow":["10.0.0.0/8","172.16.0.0/12","192.168.0.0/16","127.0.0.0/8","fc00::/7","::1/128"]}}]`,
+	} {
+		if got := ra.Env[k]; got != want {
+			t.Errorf("request authorizer env %s = %q, want %q", k, got, want)
+		}
+	}
+	v := tm.Functions["ValidatorFunction"]
+	if v == nil {
+		t.Fatal("no ValidatorFunction")
+	}
+	if got, want := v.Env["DOWNSTREAM_FUNCTION_ARN"], "arn:aws:lambda:us-east-1:123456789012:function:EchoBackendFunction"; got != want {
+		t.Errorf("validator DOWNSTREAM_FUNCTION_ARN = %q, want %q", got, want)
+	}
+	if got, want := v.Env["VALIDATION_RULES_FILE"], "functions/validator/testdata/rules.json"; got != want {
+		t.Errorf("validator VALIDATION_RULES_FILE = %q, want %q", got, want)
 	}
 
 	fn := tm.Functions["TokenAuthorizerFunction"]
@@ -89,6 +186,38 @@ func TestParameterOverrides(t *testing.T) {
 	rest := tm.API("restapi")
 	if rest.Stage != "test" || rest.Authorizers["TokenAuthorizer"].TTL != 0 {
 		t.Errorf("stage %q TTL %v, want test and 0", rest.Stage, rest.Authorizers["TokenAuthorizer"].TTL)
+	}
+
+	// The request authorizer's rules follow the parameters: the
+	// memory-only replay cache, the mutual-TLS route. (AdminAllowedCidrs
+	// adds a resource-policy Deny, which the local gateway refuses.)
+	tm, err = Load(filepath.Join("..", "..", "template.yaml"), WithParameters(map[string]string{
+		"ReplayProtection":           "memory",
+		"DomainName":                 "api.example.com",
+		"CertificateArn":             "arn:aws:acm:us-east-1:123456789012:certificate/x",
+		"MtlsTruststoreUri":          "s3://bucket/truststore.pem",
+		"MtlsClientCertificateRules": `{"issuers":["CN=Partner CA"]}`,
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := tm.Functions["RequestAuthorizerFunction"].Env
+	if want := `[{"route":"POST /webhooks/orders","accept":["signature"]}, ` +
+		`{"route":"GET /admin/audit","accept":["credentials"],"sourceIp":{"allow":["10.0.0.0/8","172.16.0.0/12","192.168.0.0/16","127.0.0.0/8","fc00::/7","::1/128"]}},` +
+		`{"route":"GET /partner/orders","accept":["certificate"],"clientCert":{"issuers":["CN=Partner CA"]}}]`; env["ROUTES"] != want {
+		t.Errorf("ROUTES = %s\nwant     %s", env["ROUTES"], want)
+	}
+	if _, ok := env["NONCE_TABLE"]; ok {
+		t.Errorf("NONCE_TABLE = %q with ReplayProtection=memory, want unset", env["NONCE_TABLE"])
+	}
+	var mtls *Route
+	for _, r := range tm.API("RestApi").Routes {
+		if r.Key() == "GET /partner/orders" {
+			mtls = r
+		}
+	}
+	if mtls == nil || mtls.Function != "CertificateEchoFunction" || mtls.Authorizer != "CertificateAuthorizer" {
+		t.Errorf("mutual-TLS route = %+v, want GET /partner/orders on CertificateEchoFunction with CertificateAuthorizer", mtls)
 	}
 	for _, bad := range []map[string]string{
 		{"AuthorizerTtlSeconds": "4000"}, // MaxValue 3600
@@ -331,6 +460,20 @@ func TestParseRefuses(t *testing.T) {
 		{"greedy not last", fn(`        E: {Type: Api, Properties: {Path: "/{p+}/x", Method: GET}}`), "Fn", "Properties.Events.E.Properties.Path", false, "greedy"},
 		{"duplicate route", fn(`        E: {Type: Api, Properties: {Path: /x, Method: GET}}
         F: {Type: Api, Properties: {Path: /x, Method: get}}`), "Fn", "Properties.Events.F", false, "already"},
+		{"api key from a header", fn(`        E: {Type: Api, Properties: {Path: /x, Method: GET, Auth: {ApiKeyRequired: true}}}`), "Fn", "Properties.Events.E.Properties.Auth.ApiKeyRequired", true, "AUTHORIZER"},
+		{"api key on an HTTP API", httpAPI(`        Authorizers: {A: {FunctionArn: !GetAtt Auth.Arn, AuthorizerPayloadFormatVersion: "2.0"}}`) + `
+  Fn2:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: .
+      Events:
+        E: {Type: HttpApi, Properties: {ApiId: !Ref H, Path: /y, Method: GET, Auth: {ApiKeyRequired: true}}}
+`, "Fn2", "Properties.Events.E.Properties.Auth.ApiKeyRequired", true, "AUTHORIZER"},
+		{"bad api key source", head + `
+  Api:
+    Type: AWS::Serverless::Api
+    Properties: {StageName: dev, ApiKeySourceType: QUERY}
+`, "Api", "Properties.ApiKeySourceType", false, "QUERY"},
 		{"payload 1.0 integration", fn(`        E: {Type: HttpApi, Properties: {Path: /x, Method: GET, PayloadFormatVersion: "1.0"}}`), "Fn", "Properties.Events.E.Properties.PayloadFormatVersion", true, "1.0"},
 		{"secret without name", head + `
   Nameless: {Type: AWS::SecretsManager::Secret}
