@@ -223,7 +223,7 @@ func TestPartnerRoutesAreMetered(t *testing.T) {
 
 	t.Run("route without ApiKeyRequired", func(t *testing.T) {
 		c := tp.clone(t)
-		delete(obj(obj(obj(obj(c.props("EchoBackendFunction")["Events"])["RestWebhook"])["Properties"])["Auth"]), "ApiKeyRequired")
+		delete(obj(obj(obj(obj(c.props("ValidatorFunction")["Events"])["RestWebhook"])["Properties"])["Auth"]), "ApiKeyRequired")
 		expectProblem(t, checkMetering(c), "partner route RestApi POST /webhooks/orders (SignedRequestAuthorizer) does not require an API key")
 		expectProblem(t, checkMetering(c), "the partner usage plan meters nothing")
 	})
