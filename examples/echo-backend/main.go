@@ -8,10 +8,11 @@ import (
 	"log/slog"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/apigw-guard/guard/shared/observe"
 )
 
 func main() {
-	slog.SetDefault(lambdacontext.NewLogger())
+	slog.SetDefault(observe.NewLogger())
 	lambda.Start(handle)
 }

@@ -9,7 +9,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/apigw-guard/guard/shared/observe"
 	"github.com/apigw-guard/guard/shared/revocation"
+	"github.com/apigw-guard/guard/shared/trace"
 	"github.com/aws/aws-lambda-go/events"
 )
 
@@ -76,6 +78,9 @@ type handler struct {
 	pollEvery      time.Duration
 	now            func() time.Time
 	sleep          func(context.Context, time.Duration) error
+
+	metrics *observe.Metrics // nil: no metrics (see metrics.go)
+	tracer  *trace.Tracer    // nil: no tracing
 }
 
 // outcome is the answer to a direct or EventBridge invocation.
@@ -87,11 +92,20 @@ type outcome struct {
 }
 
 // handle detects the trigger: an SQS batch, an EventBridge event, or a
-// direct invocation.
+// direct invocation. The invocation is one trace subsegment, with the
+// table and API Gateway calls inside.
 func (h *handler) handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	ctx, end := h.tracer.Start(ctx, "invalidate")
+	out, err := h.dispatch(ctx, raw)
+	end(err)
+	return out, err
+}
+
+func (h *handler) dispatch(ctx context.Context, raw json.RawMessage) (any, error) {
 	k, err := classify(raw)
 	if err != nil {
 		slog.ErrorContext(ctx, "reject event", "err", err)
+		h.countRevocation(ctx, "", resultInvalid)
 		return nil, err
 	}
 	if k == kindSQS {
@@ -99,6 +113,7 @@ func (h *handler) handle(ctx context.Context, raw json.RawMessage) (any, error) 
 		if err := json.Unmarshal(raw, &ev); err != nil {
 			err = invalid("SQS event: %v", err)
 			slog.ErrorContext(ctx, "reject event", "err", err)
+			h.countRevocation(ctx, "", resultInvalid)
 			return nil, err
 		}
 		return h.handleSQS(ctx, ev), nil
@@ -107,6 +122,7 @@ func (h *handler) handle(ctx context.Context, raw json.RawMessage) (any, error) 
 	req, err := parseRequest(raw, now, now)
 	if err != nil {
 		slog.ErrorContext(ctx, "reject event", "err", err)
+		h.countRevocation(ctx, originOf(k), resultInvalid)
 		return nil, err
 	}
 	return h.handleOne(ctx, req)
@@ -116,6 +132,7 @@ func (h *handler) handleOne(ctx context.Context, req request) (outcome, error) {
 	out := outcome{Origin: req.origin}
 	if req.skip != "" {
 		slog.InfoContext(ctx, "skip event", "origin", req.origin, "eventId", req.eventID, "why", req.skip)
+		h.countRevocation(ctx, req.origin, resultSkipped)
 		out.Skipped = req.skip
 		return out, nil
 	}
@@ -148,17 +165,20 @@ func (h *handler) handleSQS(ctx context.Context, ev events.SQSEvent) events.SQSE
 	for _, m := range ev.Records {
 		if m.EventSource != eventSourceSQS {
 			slog.ErrorContext(ctx, "reject record", "messageId", m.MessageId, "err", invalid("eventSource %q", m.EventSource))
+			h.countRevocation(ctx, "", resultInvalid)
 			fail(m.MessageId)
 			continue
 		}
 		req, err := parseRequest([]byte(m.Body), sentAt(m, now), now)
 		if err != nil {
 			slog.ErrorContext(ctx, "reject record", "messageId", m.MessageId, "err", err)
+			h.countRevocation(ctx, "", resultInvalid)
 			fail(m.MessageId)
 			continue
 		}
 		if req.skip != "" {
 			slog.InfoContext(ctx, "skip record", "messageId", m.MessageId, "origin", req.origin, "why", req.skip)
+			h.countRevocation(ctx, req.origin, resultSkipped)
 			continue
 		}
 		e, _, err := h.write(ctx, req)
@@ -204,6 +224,7 @@ func (h *handler) write(ctx context.Context, req request) (revocation.Entry, boo
 	e, err := h.resolve(ctx, req)
 	if err != nil {
 		slog.ErrorContext(ctx, "resolve user", "origin", req.origin, "eventId", req.eventID, "err", err)
+		h.countRevocation(ctx, req.origin, resultError)
 		return e, false, err
 	}
 	created, err := h.store.Revoke(ctx, e)
@@ -214,10 +235,20 @@ func (h *handler) write(ctx context.Context, req request) (revocation.Entry, boo
 	}
 	if err != nil {
 		slog.ErrorContext(ctx, "revoke", "origin", req.origin, "eventId", req.eventID, "err", err)
+		if errors.Is(err, revocation.ErrInvalidEntry) {
+			h.countRevocation(ctx, req.origin, resultInvalid)
+		} else {
+			h.countRevocation(ctx, req.origin, resultError)
+		}
 		return e, false, err
 	}
 	slog.InfoContext(ctx, "revoke", "origin", req.origin, "eventId", req.eventID,
 		"issuer", e.Issuer, "subject", e.Subject, "jti", e.JTI, "revokedAt", e.RevokedAt, "created", created)
+	if created {
+		h.countRevocation(ctx, req.origin, resultCreated)
+	} else {
+		h.countRevocation(ctx, req.origin, resultExisting)
+	}
 	return e, created, nil
 }
 
@@ -291,9 +322,11 @@ func (h *handler) waitVisible(ctx context.Context, e revocation.Entry, deadline 
 		issuer = ""
 	}
 	var last error
+	start := h.now()
 	for {
 		revoked, err := h.view.Check(ctx, issuer, e.Subject, e.JTI, iat)
 		if err == nil && revoked {
+			h.countVisible(ctx, h.now().Sub(start), true)
 			return nil
 		}
 		if err != nil {
@@ -305,9 +338,11 @@ func (h *handler) waitVisible(ctx context.Context, e revocation.Entry, deadline 
 			}
 			err := &NotVisibleError{Err: last}
 			slog.ErrorContext(ctx, "wait for readers", "subject", e.Subject, "jti", e.JTI, "err", err)
+			h.countVisible(ctx, h.now().Sub(start), false)
 			return err
 		}
 		if err := h.sleep(ctx, h.pollEvery); err != nil {
+			h.countVisible(ctx, h.now().Sub(start), false)
 			return &NotVisibleError{Err: err}
 		}
 	}
@@ -320,7 +355,11 @@ func (h *handler) settleAndFlush(ctx context.Context) ([]stageResult, error) {
 		return nil, nil
 	}
 	if err := h.sleep(ctx, h.settle); err != nil {
-		return nil, &FlushError{Failed: []stageResult{{Operation: "settle", Error: err.Error()}}}
+		failed := []stageResult{{Operation: "settle", Error: err.Error()}}
+		h.countFlushes(ctx, failed)
+		return nil, &FlushError{Failed: failed}
 	}
-	return h.flusher.flushAll(ctx)
+	stages, err := h.flusher.flushAll(ctx)
+	h.countFlushes(ctx, stages)
+	return stages, err
 }

@@ -12,9 +12,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/apigw-guard/guard/shared/observe"
 	"github.com/apigw-guard/guard/shared/revocation"
+	"github.com/apigw-guard/guard/shared/trace"
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
@@ -22,9 +23,25 @@ import (
 )
 
 func main() {
-	slog.SetDefault(lambdacontext.NewLogger())
+	log := observe.NewLogger()
+	slog.SetDefault(log)
 
 	env, err := loadEnv()
+	obs, obsErr := observe.SettingsFrom(os.Getenv)
+	mode, modeErr := trace.ParseMode(os.Getenv("TRACING"))
+	if modeErr != nil {
+		modeErr = fmt.Errorf("TRACING: %w", modeErr)
+	}
+	if err := errors.Join(err, obsErr, modeErr); err != nil {
+		slog.Error("bad configuration", "err", err)
+		os.Exit(1)
+	}
+	metrics, err := observe.NewMetrics(os.Stdout, obs.Namespace)
+	if err != nil {
+		slog.Error("bad configuration", "err", err)
+		os.Exit(1)
+	}
+	tracer, err := trace.New(trace.WithMode(mode), trace.WithLogger(log))
 	if err != nil {
 		slog.Error("bad configuration", "err", err)
 		os.Exit(1)
@@ -37,6 +54,8 @@ func main() {
 		slog.Error("load AWS config", "err", err)
 		os.Exit(1)
 	}
+	// Every client below records its calls in the invocation's trace.
+	tracer.InstrumentAWS(&awsCfg)
 	db := dynamodb.NewFromConfig(awsCfg)
 	// The flusher retries with its own backoff bounded by the invocation
 	// deadline; SDK retries underneath would multiply the attempts.
@@ -54,6 +73,8 @@ func main() {
 		pollEvery:      pollEvery,
 		now:            time.Now,
 		sleep:          sleepContext,
+		metrics:        metrics,
+		tracer:         tracer,
 	}
 	lambda.Start(h.handle)
 }

@@ -13,15 +13,22 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/apigw-guard/guard/shared/keyring"
+	"github.com/apigw-guard/guard/shared/observe"
 	"github.com/apigw-guard/guard/shared/rotation"
 	"github.com/apigw-guard/guard/shared/signer"
 	"github.com/apigw-guard/guard/shared/token"
+	"github.com/apigw-guard/guard/shared/trace"
 )
+
+// service is the Service dimension of the function's metrics.
+const service = "key-rotator"
 
 // handler runs one rotation step per invocation.
 type handler struct {
 	rotator *rotation.Rotator
 	log     *slog.Logger
+	metrics *observe.Metrics // nil: no metrics
+	tracer  *trace.Tracer    // nil: no tracing
 }
 
 // newHandler wires the signing-key hooks into a Rotator.
@@ -37,18 +44,68 @@ func newHandler(sm rotation.SecretsManager, cfg config, log *slog.Logger) (*hand
 
 // handle runs the event's step. A returned error fails the invocation, so
 // Secrets Manager retries the rotation. The log line carries the step, the
-// secret, the version and the outcome; never a value, and never the
-// event's RotationToken.
+// secret's id, the version and the outcome; never a value, and never the
+// event's RotationToken. The step is traced (a subsegment named after it,
+// with its Secrets Manager calls inside) and counted (see [handler.count]).
 func (h *handler) handle(ctx context.Context, ev events.SecretsManagerSecretRotationEvent) error {
 	start := time.Now()
+	step := stepName(ev.Step)
+	ctx, end := h.tracer.Start(ctx, step)
+	h.tracer.Annotate(ctx, "step", step)
 	out, err := h.rotator.Handle(ctx, ev)
-	attrs := []any{"step", ev.Step, "secret", ev.SecretID, "version", ev.ClientRequestToken, "ms", time.Since(start).Milliseconds()}
+	end(err)
+	elapsed := time.Since(start)
+	attrs := []any{"step", ev.Step, "secretId", ev.SecretID, "version", ev.ClientRequestToken, "ms", elapsed.Milliseconds()}
+	outcome := string(out)
+	if err != nil {
+		outcome = "error"
+	}
+	h.count(ctx, step, outcome, ev.SecretID, elapsed)
 	if err != nil {
 		h.log.ErrorContext(ctx, "rotation step failed", append(attrs, "err", err)...)
 		return err
 	}
-	h.log.InfoContext(ctx, "rotation step", append(attrs, "outcome", string(out))...)
+	h.log.InfoContext(ctx, "rotation step", append(attrs, "outcome", outcome)...)
 	return nil
+}
+
+// count writes the step's metrics: RotationSteps (1) and
+// RotationStepLatency (ms) by Service, Step and Outcome (the rotation's
+// outcome, such as created or finished, or error), rolled up by Step and by
+// Outcome.
+func (h *handler) count(ctx context.Context, step, outcome, secretID string, elapsed time.Duration) {
+	if h.metrics == nil {
+		return
+	}
+	err := h.metrics.Record(
+		observe.Dimension{Name: "Service", Value: service},
+		observe.Dimension{Name: "Step", Value: step},
+		observe.Dimension{Name: "Outcome", Value: outcome},
+	).Rollup("Service", "Step").Rollup("Service", "Outcome").
+		Count("RotationSteps", 1).
+		Duration("RotationStepLatency", elapsed).
+		Property("requestId", observe.RequestID(ctx)).
+		Property("secretId", secretID).
+		Flush()
+	if err != nil {
+		h.log.WarnContext(ctx, "write metrics", "err", err)
+	}
+}
+
+// stepName is the step for metrics and traces: one of the four, or
+// "unknown", so that an odd event cannot mint a dimension value.
+func stepName(s string) string {
+	switch s {
+	case string(rotation.StepCreate), "create_secret":
+		return string(rotation.StepCreate)
+	case string(rotation.StepSet), "set_secret":
+		return string(rotation.StepSet)
+	case string(rotation.StepTest), "test_secret":
+		return string(rotation.StepTest)
+	case string(rotation.StepFinish), "finish_secret":
+		return string(rotation.StepFinish)
+	}
+	return "unknown"
 }
 
 // keys makes, checks and tests signing keys in the format the authorizers

@@ -320,7 +320,7 @@ func TestHandlerRotation(t *testing.T) {
 			t.Fatalf("log line %q: %v", line, err)
 		}
 		outcomes = append(outcomes, rec["outcome"].(string))
-		if rec["version"] != token || rec["secret"] != sm.ARN() {
+		if rec["version"] != token || rec["secretId"] != sm.ARN() {
 			t.Fatalf("log line %v lacks the version or secret", rec)
 		}
 	}

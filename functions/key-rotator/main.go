@@ -24,6 +24,7 @@ import (
 
 	"github.com/apigw-guard/guard/shared/awsconfig"
 	"github.com/apigw-guard/guard/shared/observe"
+	"github.com/apigw-guard/guard/shared/trace"
 )
 
 func main() {
@@ -41,9 +42,23 @@ func main() {
 }
 
 // setup builds the handler once per execution environment. It makes no
-// network call.
+// network call. Its metrics go to stdout (EMF); its Secrets Manager calls
+// are traced with X-Ray unless TRACING=off.
 func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*handler, error) {
-	cfg, err := loadConfig(getenv)
+	cfg, cfgErr := loadConfig(getenv)
+	obs, obsErr := observe.SettingsFrom(getenv)
+	mode, modeErr := trace.ParseMode(getenv("TRACING"))
+	if modeErr != nil {
+		modeErr = fmt.Errorf("TRACING: %w", modeErr)
+	}
+	if err := errors.Join(cfgErr, obsErr, modeErr); err != nil {
+		return nil, err
+	}
+	metrics, err := observe.NewMetrics(os.Stdout, obs.Namespace)
+	if err != nil {
+		return nil, err
+	}
+	tracer, err := trace.New(trace.WithMode(mode), trace.WithLogger(log))
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +66,13 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 	if err != nil {
 		return nil, err
 	}
-	return newHandler(secretsmanager.NewFromConfig(awsCfg), cfg, log)
+	tracer.InstrumentAWS(&awsCfg)
+	h, err := newHandler(secretsmanager.NewFromConfig(awsCfg), cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	h.metrics, h.tracer = metrics, tracer
+	return h, nil
 }
 
 // The key types KEY_TYPE accepts.

@@ -42,6 +42,7 @@ type handler struct {
 	simple       bool // HTTP API 2.0 events get {"isAuthorized":…}
 	log          *slog.Logger
 	now          func() time.Time
+	obs          *observer // nil: no metrics, every decision logged (metrics.go)
 }
 
 // identity is who the caller proved to be, and how.
@@ -346,6 +347,9 @@ func failClosed(reason string, cause error) decision {
 }
 
 func (h *handler) logDecision(ctx context.Context, d decision, latency time.Duration) {
+	if !h.observe(ctx, d, latency) {
+		return // an allow whose line is sampled out; it is counted all the same
+	}
 	attrs := []slog.Attr{
 		slog.String("decision", d.outcome),
 		slog.String("reason", d.reason),

@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"time"
@@ -26,10 +27,13 @@ import (
 func main() {
 	log := observe.NewLogger()
 	slog.SetDefault(log)
-	h, err := setup(context.Background(), log)
-	if err != nil {
+	// Metrics (EMF) go to stdout, even while misconfigured: the fail-closed
+	// answers must be counted.
+	obs, obsErr := newObserver(os.Getenv, os.Stdout)
+	h, err := setup(context.Background(), log, obs)
+	if err = errors.Join(obsErr, err); err != nil {
 		log.Error("bad configuration: every invocation fails closed until it is fixed", "err", err)
-		lambda.Start(misconfigured(log, err))
+		lambda.Start(obs.misconfigured(misconfigured(log, err)))
 		return
 	}
 	lambda.Start(h.handle)
@@ -37,7 +41,7 @@ func main() {
 
 // setup builds the handler and everything it reuses across invocations. It
 // makes no network call: the secret is read on first use.
-func setup(ctx context.Context, log *slog.Logger) (*handler, error) {
+func setup(ctx context.Context, log *slog.Logger, obs *observer) (*handler, error) {
 	cfg, err := loadConfig(os.Getenv)
 	if err != nil {
 		return nil, err
@@ -56,7 +60,7 @@ func setup(ctx context.Context, log *slog.Logger) (*handler, error) {
 	}
 	reader := secretver.New(cfg.secretID, cache, sm,
 		secretver.WithCoolDown(cfg.coolDown), secretver.WithForcedTTL(cfg.cacheTTL))
-	store := credential.NewStore(reader, credential.WithCache(cfg.verifiedTTL, 0))
+	store := credential.NewStore(obs.credentials(reader), credential.WithCache(cfg.verifiedTTL, 0))
 
 	var guard httpsig.ReplayGuard = replay.NewMemory(cfg.replaySize)
 	if cfg.nonceTable != "" {
@@ -75,6 +79,6 @@ func setup(ctx context.Context, log *slog.Logger) (*handler, error) {
 	return &handler{
 		routes: cfg.routes, apiIP: cfg.apiIP, sig: sig, creds: store,
 		idHeader: cfg.clientIDHeader, secretHeader: cfg.secretHeader, simple: cfg.simple,
-		log: log, now: time.Now,
+		log: log, now: time.Now, obs: obs,
 	}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/apigw-guard/guard/shared/observe"
 	"github.com/apigw-guard/guard/shared/validate"
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -21,7 +22,8 @@ type invoker interface {
 type handler struct {
 	validator  *validate.Validator
 	downstream invoker
-	target     string // downstream function ARN
+	target     string           // downstream function ARN
+	metrics    *observe.Metrics // nil: no metrics (see metrics.go)
 }
 
 // unsupportedEventError means the event is not an API Gateway proxy event.
@@ -71,6 +73,7 @@ func (h *handler) handleV1(ctx context.Context, raw json.RawMessage) events.APIG
 	}
 	req := validate.RequestV1(&e)
 	if err := h.validator.Validate(ctx, req); err != nil {
+		h.countRejection(ctx, err)
 		return validate.ProblemV1(err)
 	}
 	payload, ok := h.invoke(ctx, raw)
@@ -80,6 +83,7 @@ func (h *handler) handleV1(ctx context.Context, raw json.RawMessage) events.APIG
 	var resp events.APIGatewayProxyResponse
 	if err := json.Unmarshal(payload, &resp); err != nil || resp.StatusCode < 100 || resp.StatusCode > 599 {
 		slog.ErrorContext(ctx, "malformed downstream response", "function", h.target, "format", "1.0")
+		h.countDownstreamError(ctx, "malformed_response")
 		return validate.ProblemV1(badGateway)
 	}
 	validate.SecureV1(&resp, req.Authorized)
@@ -94,6 +98,7 @@ func (h *handler) handleV2(ctx context.Context, raw json.RawMessage) events.APIG
 	}
 	req := validate.RequestV2(&e)
 	if err := h.validator.Validate(ctx, req); err != nil {
+		h.countRejection(ctx, err)
 		return validate.ProblemV2(err)
 	}
 	payload, ok := h.invoke(ctx, raw)
@@ -103,6 +108,7 @@ func (h *handler) handleV2(ctx context.Context, raw json.RawMessage) events.APIG
 	resp, ok := responseV2(payload)
 	if !ok {
 		slog.ErrorContext(ctx, "malformed downstream response", "function", h.target, "format", "2.0")
+		h.countDownstreamError(ctx, "malformed_response")
 		return validate.ProblemV2(badGateway)
 	}
 	validate.SecureV2(&resp, req.Authorized)
@@ -148,12 +154,15 @@ func (h *handler) invoke(ctx context.Context, raw json.RawMessage) ([]byte, bool
 	switch {
 	case err != nil:
 		slog.ErrorContext(ctx, "invoke downstream function", "function", h.target, "err", err)
+		h.countDownstreamError(ctx, "invoke_failed")
 		return nil, false
 	case out.FunctionError != nil:
 		slog.ErrorContext(ctx, "downstream function failed", "function", h.target, "functionError", *out.FunctionError)
+		h.countDownstreamError(ctx, "function_error")
 		return nil, false
 	case out.StatusCode != http.StatusOK:
 		slog.ErrorContext(ctx, "downstream function status", "function", h.target, "status", out.StatusCode)
+		h.countDownstreamError(ctx, "bad_status")
 		return nil, false
 	}
 	return out.Payload, true

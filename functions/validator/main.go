@@ -12,6 +12,7 @@
 //	VALIDATION_RULES_FILE    a path to them (exactly one of the two; Lambda
 //	                         limits all variables together to 4 KB, so larger
 //	                         rules belong in a file deployed with the function)
+//	METRICS_NAMESPACE        the namespace of its EMF metrics (default guard)
 //
 // The Lambda client honours the SDK's standard settings, including
 // AWS_ENDPOINT_URL_LAMBDA for local emulation.
@@ -25,18 +26,24 @@ import (
 	"os"
 	"strings"
 
+	"github.com/apigw-guard/guard/shared/observe"
 	"github.com/apigw-guard/guard/shared/validate"
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/aws-sdk-go-v2/config"
 	lambdasvc "github.com/aws/aws-sdk-go-v2/service/lambda"
 )
 
 func main() {
-	slog.SetDefault(lambdacontext.NewLogger())
+	slog.SetDefault(observe.NewLogger())
 
 	env, err := loadEnv(os.Getenv, os.ReadFile)
+	obs, obsErr := observe.SettingsFrom(os.Getenv)
+	if err := errors.Join(err, obsErr); err != nil {
+		slog.Error("bad configuration", "err", err)
+		os.Exit(1)
+	}
+	metrics, err := observe.NewMetrics(os.Stdout, obs.Namespace)
 	if err != nil {
 		slog.Error("bad configuration", "err", err)
 		os.Exit(1)
@@ -55,6 +62,7 @@ func main() {
 		validator:  v,
 		downstream: lambdasvc.NewFromConfig(awsCfg),
 		target:     env.target,
+		metrics:    metrics,
 	}
 	lambda.Start(h.handle)
 }

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -136,7 +136,7 @@ func (m *Metrics) bound(name, v string) string {
 // Record starts a document whose metrics all carry dims. A Record belongs
 // to one goroutine; flush it once its values are in.
 func (m *Metrics) Record(dims ...Dimension) *Record {
-	r := &Record{m: m}
+	r := &Record{m: m, dims: make([]Dimension, 0, len(dims))}
 	for _, d := range dims {
 		if err := checkName("dimension", d.Name); err != nil {
 			r.dimErr = cmp.Or(r.dimErr, err)
@@ -163,16 +163,28 @@ type Record struct {
 	dims    []Dimension
 	rollups [][]string
 	metrics []metricValues
-	props   map[string]string
+	props   []property
 	err     error // of this flush's calls
 	dimErr  error // of the dimensions: sticks
+
+	// Room for the usual few metrics and properties, so that a record
+	// costs one allocation, not one per value.
+	metricsBuf [4]metricValues
+	propsBuf   [2]property
 }
 
+// metricValues is one metric's values: first, then the rest (most metrics
+// get one value per record).
 type metricValues struct {
-	name   string
-	unit   Unit
-	values []float64
+	name  string
+	unit  Unit
+	first float64
+	rest  []float64
 }
+
+func (mv *metricValues) count() int { return 1 + len(mv.rest) }
+
+type property struct{ key, value string }
 
 func (r *Record) fail(err error) {
 	if r.err == nil {
@@ -213,7 +225,7 @@ func (r *Record) Add(name string, unit Unit, value float64) *Record {
 		r.fail(fmt.Errorf("%w: metric %q: %v is not a finite number", ErrInvalidMetric, name, value))
 		return r
 	}
-	if _, ok := r.props[name]; ok || r.isDimension(name) {
+	if r.isProperty(name) || r.isDimension(name) {
 		r.fail(fmt.Errorf("%w: metric %q has the name of a dimension or property", ErrInvalidMetric, name))
 		return r
 	}
@@ -225,10 +237,10 @@ func (r *Record) Add(name string, unit Unit, value float64) *Record {
 		switch {
 		case mv.unit != unit:
 			r.fail(fmt.Errorf("%w: metric %q recorded in %s and %s", ErrInvalidMetric, name, mv.unit, unit))
-		case len(mv.values) == maxValuesPerMetric:
+		case mv.count() == maxValuesPerMetric:
 			r.fail(fmt.Errorf("%w: metric %q has more than %d values", ErrInvalidMetric, name, maxValuesPerMetric))
 		default:
-			mv.values = append(mv.values, value)
+			mv.rest = append(mv.rest, value)
 		}
 		return r
 	}
@@ -236,7 +248,10 @@ func (r *Record) Add(name string, unit Unit, value float64) *Record {
 		r.fail(fmt.Errorf("%w: more than %d metrics in one record", ErrInvalidMetric, maxMetrics))
 		return r
 	}
-	r.metrics = append(r.metrics, metricValues{name: name, unit: unit, values: []float64{value}})
+	if r.metrics == nil {
+		r.metrics = r.metricsBuf[:0]
+	}
+	r.metrics = append(r.metrics, metricValues{name: name, unit: unit, first: value})
 	return r
 }
 
@@ -260,10 +275,16 @@ func (r *Record) Property(key, value string) *Record {
 		r.fail(fmt.Errorf("%w: property %q has the name of a dimension or metric", ErrInvalidMetric, key))
 		return r
 	}
-	if r.props == nil {
-		r.props = map[string]string{}
+	for i := range r.props {
+		if r.props[i].key == key {
+			r.props[i].value = value
+			return r
+		}
 	}
-	r.props[key] = value
+	if r.props == nil {
+		r.props = r.propsBuf[:0]
+	}
+	r.props = append(r.props, property{key, value})
 	return r
 }
 
@@ -271,22 +292,35 @@ func (r *Record) isDimension(name string) bool {
 	return slices.ContainsFunc(r.dims, func(d Dimension) bool { return d.Name == name })
 }
 
+func (r *Record) isProperty(name string) bool {
+	return slices.ContainsFunc(r.props, func(p property) bool { return p.key == name })
+}
+
+// bufPool holds encoding buffers, so that a flush does not allocate one.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
 // Flush writes the record as one line and empties its metrics, keeping its
 // dimensions and rollups for reuse. A record without metrics writes
 // nothing. It returns the first error of the record's calls (then nothing
 // is written and the record is emptied), or the writer's error.
 func (r *Record) Flush() error {
-	defer func() { r.metrics, r.props, r.err = nil, nil, nil }()
+	defer func() { r.metrics, r.props, r.err = r.metrics[:0], r.props[:0], nil }()
 	if err := cmp.Or(r.dimErr, r.err); err != nil {
 		return err
 	}
 	if len(r.metrics) == 0 {
 		return nil
 	}
-	line := r.encode(make([]byte, 0, 512))
+	bp := bufPool.Get().(*[]byte)
+	line := r.encode((*bp)[:0])
 	r.m.mu.Lock()
-	defer r.m.mu.Unlock()
-	if _, err := r.m.w.Write(line); err != nil {
+	_, err := r.m.w.Write(line)
+	r.m.mu.Unlock()
+	if cap(line) <= 64<<10 { // do not keep a freak buffer
+		*bp = line
+		bufPool.Put(bp)
+	}
+	if err != nil {
 		return fmt.Errorf("write metrics: %w", err)
 	}
 	return nil
@@ -296,10 +330,11 @@ func (r *Record) Flush() error {
 // properties (sorted), the dimensions, the metrics, then the _aws metadata.
 func (r *Record) encode(b []byte) []byte {
 	b = append(b, '{')
-	for _, k := range slices.Sorted(maps.Keys(r.props)) {
-		b = appendString(b, k)
+	slices.SortFunc(r.props, func(x, y property) int { return strings.Compare(x.key, y.key) })
+	for _, p := range r.props {
+		b = appendString(b, p.key)
 		b = append(b, ':')
-		b = appendString(b, r.props[k])
+		b = appendString(b, p.value)
 		b = append(b, ',')
 	}
 	for _, d := range r.dims {
@@ -311,14 +346,13 @@ func (r *Record) encode(b []byte) []byte {
 	for _, mv := range r.metrics {
 		b = appendString(b, mv.name)
 		b = append(b, ':')
-		if len(mv.values) == 1 {
-			b = strconv.AppendFloat(b, mv.values[0], 'g', -1, 64)
+		if len(mv.rest) == 0 {
+			b = strconv.AppendFloat(b, mv.first, 'g', -1, 64)
 		} else {
 			b = append(b, '[')
-			for i, v := range mv.values {
-				if i > 0 {
-					b = append(b, ',')
-				}
+			b = strconv.AppendFloat(b, mv.first, 'g', -1, 64)
+			for _, v := range mv.rest {
+				b = append(b, ',')
 				b = strconv.AppendFloat(b, v, 'g', -1, 64)
 			}
 			b = append(b, ']')
@@ -367,10 +401,26 @@ func appendNames(b []byte, dims []Dimension, names []string) []byte {
 	return append(b, ']')
 }
 
+// plain reports whether s is printable ASCII without '"' or '\\', which
+// JSON takes as is.
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
 // appendString appends s as a JSON string, as encoding/json would (invalid
 // UTF-8 becomes U+FFFD; <, > and & are left alone: this is a log, not HTML).
 func appendString(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
+	if plain(s) { // the usual case: names, outcomes, ids
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	b = append(b, '"')
 	for i := 0; i < len(s); {
 		c := s[i]

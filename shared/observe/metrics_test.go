@@ -265,3 +265,5 @@ func ExampleMetrics() {
 	// Output:
 	// {"Service":"key-rotator","Step":"finishSecret","RotationSteps":1,"_aws":{"Timestamp":1700000000000,"CloudWatchMetrics":[{"Namespace":"guard/example","Dimensions":[["Service","Step"]],"Metrics":[{"Name":"RotationSteps","Unit":"Count"}]}]}}
 }
+
+func splitLines(s string) []string { return strings.Split(strings.TrimSuffix(s, "\n"), "\n") }
