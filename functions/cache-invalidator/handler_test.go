@@ -669,11 +669,12 @@ func TestLoadEnv(t *testing.T) {
 		t.Setenv("FLUSH_TARGETS", `[{"type":"soap"}]`)
 		t.Setenv("FLUSH_RESPONSE_CACHE", "maybe")
 		t.Setenv("REVOCATION_REFRESH_SECONDS", "-2")
+		t.Setenv("COGNITO_USER_POOLS", "eu-west-1_Good1,not a pool")
 		_, err := loadEnv()
 		if err == nil {
 			t.Fatal("err = nil, want errors")
 		}
-		for _, want := range []string{"REVOCATION_TABLE", "FLUSH_TARGETS", "FLUSH_RESPONSE_CACHE", "REVOCATION_REFRESH_SECONDS"} {
+		for _, want := range []string{"REVOCATION_TABLE", "FLUSH_TARGETS", "FLUSH_RESPONSE_CACHE", "REVOCATION_REFRESH_SECONDS", `COGNITO_USER_POOLS: "not a pool"`} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q does not mention %s", err, want)
 			}
@@ -685,12 +686,16 @@ func TestLoadEnv(t *testing.T) {
 		t.Setenv("FLUSH_RESPONSE_CACHE", "true")
 		t.Setenv("REVOCATION_REFRESH_SECONDS", "3")
 		t.Setenv("REVOCATION_MAX_TOKEN_LIFETIME_SECONDS", "")
+		t.Setenv("COGNITO_USER_POOLS", " eu-west-1_AbC123 ,us-east-1_Xyz9,")
 		c, err := loadEnv()
 		if err != nil {
 			t.Fatal(err)
 		}
 		if c.table != "revocations" || len(c.targets) != 1 || !c.flushResponseCache || c.readerRefresh != 3*time.Second || c.maxTokenLifetime != 24*time.Hour {
 			t.Errorf("config = %+v", c)
+		}
+		if want := []string{"eu-west-1_AbC123", "us-east-1_Xyz9"}; !slices.Equal(c.cognitoPools, want) {
+			t.Errorf("cognitoPools = %q, want %q", c.cognitoPools, want)
 		}
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/apigw-guard/guard/shared/observe"
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
+	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
@@ -76,6 +78,9 @@ func main() {
 		metrics:        metrics,
 		tracer:         tracer,
 	}
+	if len(env.cognitoPools) > 0 {
+		h.users = newCognitoUsers(cognitoidentityprovider.NewFromConfig(awsCfg), env.cognitoPools)
+	}
 	lambda.Start(h.handle)
 }
 
@@ -85,6 +90,7 @@ type envConfig struct {
 	flushResponseCache bool
 	readerRefresh      time.Duration
 	maxTokenLifetime   time.Duration
+	cognitoPools       []string // user pools whose usernames are resolved to subs
 }
 
 // loadEnv reports every bad variable at once.
@@ -123,6 +129,15 @@ func loadEnv() (envConfig, error) {
 			errs = append(errs, err)
 		}
 		c.targets = ts
+	}
+	for _, pool := range strings.Split(os.Getenv("COGNITO_USER_POOLS"), ",") {
+		switch pool = strings.TrimSpace(pool); {
+		case pool == "":
+		case !userPoolIDPattern.MatchString(pool):
+			errs = append(errs, fmt.Errorf("COGNITO_USER_POOLS: %q is not a user pool id (region_id)", pool))
+		default:
+			c.cognitoPools = append(c.cognitoPools, pool)
+		}
 	}
 	if v := os.Getenv("FLUSH_RESPONSE_CACHE"); v != "" {
 		b, err := strconv.ParseBool(v)
