@@ -10,6 +10,7 @@ import (
 
 	"github.com/apigw-guard/guard/shared/httpsig"
 	"github.com/apigw-guard/guard/shared/replay"
+	"github.com/apigw-guard/guard/shared/revocation"
 	"github.com/apigw-guard/guard/shared/sourceip"
 )
 
@@ -33,6 +34,7 @@ type config struct {
 	coolDown       time.Duration
 	cacheTTL       time.Duration
 	verifiedTTL    time.Duration
+	revocation     revocation.Settings
 }
 
 // loadConfig reads the configuration and reports every problem at once.
@@ -111,6 +113,12 @@ func loadConfig(getenv func(string) string) (config, error) {
 		bad("SOURCE_IP_ALLOW/SOURCE_IP_DENY: %v", err)
 	}
 	c.apiIP = apiIP
+
+	rev, err := revocation.SettingsFrom(getenv)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	c.revocation = rev
 
 	if raw := strings.TrimSpace(getenv("ROUTES")); raw == "" {
 		bad("ROUTES is not set")

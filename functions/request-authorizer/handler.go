@@ -31,6 +31,20 @@ type authenticator interface {
 	Authenticate(ctx context.Context, clientID, secret string) (credential.Client, error)
 }
 
+// revocations answers whether a principal was revoked, from a local view of
+// the revocation table (no table call on the hot path).
+type revocations interface {
+	Check(ctx context.Context, issuer, sub, jti string, issuedAt time.Time) (revoked bool, err error)
+}
+
+// RevocationIssuer is the issuer this authorizer's principals are checked
+// under: a revocation of a subject for this issuer (or for every issuer)
+// revokes the keyid, client id or certificate subject of that name.
+// Credentials have no issue time, so a revoked principal stays refused
+// until the entry expires or is deleted: rotate its key or secret, then
+// lift the revocation.
+const RevocationIssuer = "urn:guard:request-authorizer"
+
 // handler decides one authorizer event.
 type handler struct {
 	routes       *routeTable
@@ -42,7 +56,8 @@ type handler struct {
 	simple       bool // HTTP API 2.0 events get {"isAuthorized":…}
 	log          *slog.Logger
 	now          func() time.Time
-	obs          *observer // nil: no metrics, every decision logged (metrics.go)
+	obs          *observer   // nil: no metrics, every decision logged (metrics.go)
+	revoked      revocations // nil: revocation checks are off
 }
 
 // identity is who the caller proved to be, and how.
@@ -64,9 +79,10 @@ type decision struct {
 	// reason is one of a fixed set: ok; not_entitled, ip_not_allowed,
 	// cert_rejected (a 403 on this route); ip_denied, no_route (403 on
 	// every route); no_credentials, bad_credentials, cert_missing,
-	// cert_malformed, cert_expired, cert_not_yet_valid, cert_not_allowed
-	// and the httpsig reasons (401); malformed_event, bad_arn,
-	// credentials_unavailable, keys_unavailable, replay_unavailable (500).
+	// cert_malformed, cert_expired, cert_not_yet_valid, cert_not_allowed,
+	// revoked and the httpsig reasons (401); malformed_event, bad_arn,
+	// credentials_unavailable, keys_unavailable, replay_unavailable,
+	// revocations_unavailable (500).
 	reason string
 	kind   apigw.Kind
 	route  string
@@ -120,6 +136,18 @@ func (h *handler) decide(ctx context.Context, payload []byte) decision {
 		return d
 	}
 	d.id = id
+	if h.revoked != nil {
+		revoked, err := h.revoked.Check(ctx, RevocationIssuer, id.principal, "", time.Time{})
+		if err != nil {
+			f := failClosed("revocations_unavailable", err)
+			f.kind, f.route, f.id = d.kind, d.route, id
+			return f
+		}
+		if revoked {
+			d.err, d.outcome, d.reason = apigw.ErrUnauthorized, "unauthorized", "revoked"
+			return d
+		}
+	}
 
 	// The policy covers every route this caller may call, so API Gateway
 	// can apply a cached answer to the next route; a signature proves one

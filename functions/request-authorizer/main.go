@@ -21,6 +21,7 @@ import (
 	"github.com/apigw-guard/guard/shared/httpsig"
 	"github.com/apigw-guard/guard/shared/observe"
 	"github.com/apigw-guard/guard/shared/replay"
+	"github.com/apigw-guard/guard/shared/revocation"
 	"github.com/apigw-guard/guard/shared/secretver"
 )
 
@@ -76,9 +77,13 @@ func setup(ctx context.Context, log *slog.Logger, obs *observer) (*handler, erro
 	if cfg.routes.hasIPRules() || !cfg.apiIP.Empty() {
 		log.Info("source-IP rules are configured: the authorizer's identity sources must include the source IP when caching is on (see README)")
 	}
-	return &handler{
+	h := &handler{
 		routes: cfg.routes, apiIP: cfg.apiIP, sig: sig, creds: store,
 		idHeader: cfg.clientIDHeader, secretHeader: cfg.secretHeader, simple: cfg.simple,
 		log: log, now: time.Now, obs: obs,
-	}, nil
+	}
+	if cfg.revocation.Table != "" {
+		h.revoked = revocation.NewView(dynamodb.NewFromConfig(awsCfg), cfg.revocation.Table, cfg.revocation.Options()...)
+	}
+	return h, nil
 }
