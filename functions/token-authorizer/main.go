@@ -87,7 +87,8 @@ func setup(ctx context.Context, log *slog.Logger, obs *observer) (*handler, erro
 		log: log, now: time.Now, obs: obs,
 	}
 	if cfg.revocation.Table != "" {
-		h.revoked = revocation.NewView(dynamodb.NewFromConfig(awsCfg), cfg.revocation.Table, cfg.revocation.Options()...)
+		h.revoked = revocation.NewView(dynamodb.NewFromConfig(awsCfg), cfg.revocation.Table,
+			append(cfg.revocation.Options(), revocation.WithOnStaleAnswer(revocation.StaleLogger(log, 10*time.Second)))...)
 	}
 	return h, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -121,6 +122,44 @@ func WithIndex(name string) Option { return func(v *View) { v.index = name } }
 // it must be quick and must not call Check.
 func WithOnChange(fn func(generation uint64)) Option { return func(v *View) { v.onChange = fn } }
 
+// WithOnStaleAnswer registers fn to be called each time a Check in
+// [FailOpen] mode answers from a view older than the maximum staleness
+// (age is how old; negative when nothing was ever loaded), so the function
+// can log it. fn runs on the checking goroutine and must be quick: see
+// [StaleLogger].
+func WithOnStaleAnswer(fn func(age time.Duration)) Option { return func(v *View) { v.onStale = fn } }
+
+// StaleLogger returns a WithOnStaleAnswer hook that logs a warning at most
+// once per interval (with the number of stale answers since the last line),
+// so an outage of the table is visible without a log line per request.
+// Safe for concurrent use.
+func StaleLogger(log *slog.Logger, every time.Duration) func(age time.Duration) {
+	var (
+		mu     sync.Mutex
+		last   time.Time
+		missed int
+	)
+	return func(age time.Duration) {
+		mu.Lock()
+		missed++
+		now := time.Now()
+		if !last.IsZero() && now.Sub(last) < every {
+			mu.Unlock()
+			return
+		}
+		n := missed
+		last, missed = now, 0
+		mu.Unlock()
+		attrs := []any{"staleAnswers", n, "failMode", "open"}
+		if age >= 0 {
+			attrs = append(attrs, "viewAgeMs", age.Milliseconds())
+		} else {
+			attrs = append(attrs, "viewAgeMs", -1)
+		}
+		log.Warn("revocation view is stale: answering from the last view (REVOCATION_FAIL_MODE=open)", attrs...)
+	}
+}
+
 // withClock replaces time.Now, for tests.
 func withClock(now func() time.Time) Option { return func(v *View) { v.now = now } }
 
@@ -138,6 +177,7 @@ type View struct {
 	timeout   time.Duration
 	failMode  FailMode
 	onChange  func(uint64)
+	onStale   func(time.Duration)
 	now       func() time.Time
 
 	snap atomic.Pointer[snapshot]
@@ -320,6 +360,13 @@ func (v *View) judge(s *snapshot, now time.Time) (*snapshot, error) {
 	}
 	if v.failMode == FailOpen {
 		v.staleAllowed.Add(1)
+		if v.onStale != nil {
+			age := time.Duration(-1)
+			if s != nil {
+				age = now.Sub(s.loadedAt)
+			}
+			v.onStale(age)
+		}
 		if s == nil {
 			return emptySnapshot, nil
 		}

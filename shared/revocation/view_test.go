@@ -1,8 +1,11 @@
 package revocation
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -471,5 +474,54 @@ func TestOptionsKeepDefaultsOnBadValues(t *testing.T) {
 	v = NewView(newFakeTable(), "t", WithRefreshInterval(time.Second), WithMaxStaleness(time.Minute), WithOverlap(0), WithIndex("other"))
 	if v.interval != time.Second || v.maxStale != time.Minute || v.overlap != 0 || v.index != "other" {
 		t.Errorf("options not applied: %+v", v)
+	}
+}
+
+func TestViewReportsStaleAnswers(t *testing.T) {
+	db := newFakeTable()
+	db.put(item("sub#*#alice", t0.Unix(), t0.Unix()+3600, 1))
+	var ages []time.Duration
+	v, c := newTestView(db, WithFailMode(FailOpen), WithOnStaleAnswer(func(age time.Duration) { ages = append(ages, age) }))
+	if _, err := v.Check(context.Background(), "", "x", "", t0); err != nil {
+		t.Fatal(err)
+	}
+	db.mu.Lock()
+	db.queryErr = errors.New("table unreachable")
+	db.mu.Unlock()
+	c.advance(5 * time.Second) // within the maximum staleness: not reported
+	_, _ = v.Check(context.Background(), "", "x", "", t0)
+	if len(ages) != 0 {
+		t.Fatalf("stale answers reported within the staleness limit: %v", ages)
+	}
+	c.advance(25 * time.Second)
+	if got, err := v.Check(context.Background(), "", "alice", "", t0.Add(-time.Minute)); err != nil || !got {
+		t.Fatalf("Check = %v, %v; want the last view's true", got, err)
+	}
+	if len(ages) != 1 || ages[0] != 30*time.Second {
+		t.Errorf("reported ages %v, want [30s]", ages)
+	}
+}
+
+func TestStaleLoggerIsRateLimited(t *testing.T) {
+	var buf bytes.Buffer
+	hook := StaleLogger(slog.New(slog.NewJSONHandler(&buf, nil)), time.Hour)
+	for range 5 {
+		hook(40 * time.Second)
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("%d log lines for 5 stale answers within the interval, want 1:\n%s", len(lines), buf.String())
+	}
+	var rec struct {
+		Level        string
+		StaleAnswers int
+		ViewAgeMs    int64
+		FailMode     string
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Level != "WARN" || rec.StaleAnswers != 1 || rec.ViewAgeMs != 40000 || rec.FailMode != "open" {
+		t.Errorf("log line %s", lines[0])
 	}
 }
