@@ -12,7 +12,7 @@ PORT ?= 3000
 
 export CGO_ENABLED := 0
 
-.PHONY: all build tools run invoke mint rotate revoke test test-unit test-integration fuzz-smoke lint-template bench bench-peer cold-start load clean
+.PHONY: all build tools run invoke mint rotate revoke webhook test test-unit test-integration fuzz-smoke lint-template bench bench-peer cold-start load clean
 
 all: build
 
@@ -50,6 +50,10 @@ mint:
 revoke:
 	@test -n "$(SUB)$(JTI)" || { echo "usage: make revoke SUB=<sub> | JTI=<jti>"; exit 2; }
 	$(GO) run ./cmd/revoke $(if $(SUB),-sub "$(SUB)") $(if $(JTI),-jti "$(JTI)")
+
+## webhook: send a signed webhook (RFC 9421 over its Content-Digest) through the running local stack: make webhook API=http [TAMPER=1]
+webhook:
+	@$(GO) run ./cmd/webhook -api "$(or $(API),rest)" $(if $(TAMPER),-tamper)
 
 ## rotate: one full rotation of the running local stack's signing key, through the real key-rotator binary.
 rotate: tools build
