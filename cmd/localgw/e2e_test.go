@@ -49,10 +49,10 @@ func TestMain(m *testing.M) {
 }
 
 // e2e is what the binary tests need: the module root, the built localgw
-// and the folder of built functions.
+// and cmd/webhook, and the folder of built functions.
 type e2e struct {
-	root, bin, functions string
-	env                  []string
+	root, bin, webhook, functions string
+	env                           []string
 }
 
 // setupE2E builds localgw and every template function (once per test
@@ -94,10 +94,11 @@ func setupE2E(t *testing.T) e2e {
 		}
 	}
 	env = append(env, "RIE="+rieBin, "MOTO_SERVER="+motoBin)
-	return e2e{root: root, bin: builtBin, functions: filepath.Join(buildRoot, "functions"), env: env}
+	return e2e{root: root, bin: builtBin, webhook: filepath.Join(filepath.Dir(builtBin), "webhook"),
+		functions: filepath.Join(buildRoot, "functions"), env: env}
 }
 
-// buildAll builds localgw and each template function's bootstrap with one
+// buildAll builds localgw, cmd/webhook and each template function's bootstrap with one
 // go build (parallel, cached) into buildRoot. When that fails, it builds them
 // one by one: a function that does not build (someone is editing it) is left
 // out, as `make run` leaves out a function that is not built, unless a
@@ -112,7 +113,7 @@ func buildAll(root string) error {
 	if err != nil {
 		return err
 	}
-	pkgs := []string{"./cmd/localgw"}
+	pkgs := []string{"./cmd/localgw", "./cmd/webhook"}
 	var folders []string
 	for _, id := range tmpl.FunctionIDs() {
 		folder := stack.Folder(id)
@@ -136,7 +137,7 @@ func buildAll(root string) error {
 	if err := build(pkgs...); err != nil {
 		for _, p := range pkgs {
 			if err := build(p); err != nil {
-				if p == "./cmd/localgw" {
+				if p == "./cmd/localgw" || p == "./cmd/webhook" {
 					return err
 				}
 				buildSkipped = append(buildSkipped, err.Error())
@@ -197,10 +198,19 @@ func (e e2e) start(t *testing.T, wrapper ...string) *localgw {
 		t.Fatal(err)
 	}
 	lg := &localgw{t: t, url: "http://127.0.0.1:" + strconv.Itoa(port), data: t.TempDir(), stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	// The validator reads its rules from a path relative to the working
+	// directory (the repository root under `make run`); localgw runs in an
+	// empty one (no local/overrides.json), so the path is made absolute.
+	overrides := filepath.Join(t.TempDir(), "overrides.json")
+	ov, _ := json.Marshal(map[string]map[string]string{"ValidatorFunction": {
+		"VALIDATION_RULES_FILE": filepath.Join(e.root, "functions", "validator", "testdata", "rules.json")}})
+	if err := os.WriteFile(overrides, ov, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	args := append(wrapper, e.bin, "-port", strconv.Itoa(port), "-template", filepath.Join(e.root, "template.yaml"),
-		"-data", lg.data, "-build", e.functions)
+		"-data", lg.data, "-build", e.functions, "-overrides", overrides)
 	lg.cmd = exec.Command(args[0], args[1:]...)
-	lg.cmd.Dir = t.TempDir() // no local/overrides.json
+	lg.cmd.Dir = t.TempDir()
 	lg.cmd.Env = e.env
 	lg.cmd.Stderr = lg.stderr
 	out, err := lg.cmd.StdoutPipe()
@@ -281,13 +291,24 @@ func (lg *localgw) walkthrough() []walkStep {
 	return steps
 }
 
+// webhookCommands returns the printed cmd/webhook command lines.
+func (lg *localgw) webhookCommands() []string {
+	var out []string
+	for _, l := range lg.stdout {
+		if l = strings.TrimSpace(l); strings.HasPrefix(l, "go run ./cmd/webhook ") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
 // curlRequest turns a printed curl command into the request it sends.
 func curlRequest(line string) (*http.Request, error) {
 	args, err := shellWords(line)
 	if err != nil {
 		return nil, err
 	}
-	method, url := "GET", ""
+	method, url, user := "GET", "", ""
 	header := http.Header{}
 	for i := 1; i < len(args); i++ {
 		switch a := args[i]; {
@@ -295,6 +316,9 @@ func curlRequest(line string) (*http.Request, error) {
 		case a == "-X" && i+1 < len(args):
 			i++
 			method = args[i]
+		case a == "-u" && i+1 < len(args):
+			i++
+			user = args[i]
 		case a == "-H" && i+1 < len(args):
 			i++
 			k, v, ok := strings.Cut(args[i], ":")
@@ -313,6 +337,10 @@ func curlRequest(line string) (*http.Request, error) {
 		return nil, err
 	}
 	req.Header = header
+	if user != "" {
+		id, secret, _ := strings.Cut(user, ":")
+		req.SetBasicAuth(id, secret)
+	}
 	return req, nil
 }
 
@@ -501,8 +529,9 @@ func TestLocalgwBinary(t *testing.T) {
 		seen[api][s.status]++
 	}
 	for api, want := range map[string]map[int]int{
-		"restapi":  {200: 1, 401: 2, 403: 1},
-		"httpapi":  {200: 1, 401: 2, 403: 1},
+		// Bearer tokens: 200, 401 twice, 403; client credentials: 200, 401.
+		"restapi":  {200: 2, 401: 3, 403: 1},
+		"httpapi":  {200: 2, 401: 3, 403: 1},
 		"restapis": {202: 1}, // FlushStageAuthorizersCache
 		"v2":       {204: 1}, // ResetAuthorizersCache
 	} {
@@ -563,6 +592,54 @@ func TestLocalgwBinary(t *testing.T) {
 	}
 	if token := strings.TrimPrefix(allow, "Bearer "); token == "" || strings.Contains(lg.stderr.String(), token) {
 		t.Error("the logs hold the demo token")
+	}
+	opsSecret := ""
+	for _, s := range steps {
+		req, _ := curlRequest(s.line)
+		if _, secret, ok := req.BasicAuth(); ok && s.status == 200 {
+			opsSecret = secret
+		}
+	}
+	if opsSecret == "" || strings.Contains(lg.stderr.String(), opsSecret) {
+		t.Error("no client-credentials call in the walk-through, or the logs hold the demo client secret")
+	}
+
+	// The printed webhook commands, run with the built cmd/webhook: a signed
+	// webhook passes the request authorizer and the validator on each API;
+	// with its body changed after signing, the signature still verifies but
+	// the body no longer matches the signed Content-Digest: the validator
+	// answers 400.
+	cmds := lg.webhookCommands()
+	if len(cmds) != 2 {
+		t.Errorf("walk-through webhook commands %q, want one per API", cmds)
+	}
+	for _, line := range cmds {
+		args, err := shellWords(strings.TrimPrefix(line, "go run ./cmd/webhook"))
+		if err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		for _, c := range []struct {
+			tamper  bool
+			status  string
+			bodyHas string
+		}{
+			{false, "HTTP/1.1 200 OK", `"keyId": "partner-a"`},
+			{true, "HTTP/1.1 400 Bad Request", `problems/content-digest-mismatch`},
+		} {
+			a := args
+			if c.tamper {
+				a = append(a[:len(a):len(a)], "-tamper")
+			}
+			cmd := exec.Command(e.webhook, a...)
+			cmd.Dir, cmd.Env = e.root, e.env
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
+			status, body, _ := strings.Cut(string(out), "\n")
+			if err != nil || status != c.status || !strings.Contains(body, c.bodyHas) {
+				t.Errorf("webhook %v: %v\n%s\n%s; want %s with %q", a, err, out, stderr.String(), c.status, c.bodyHas)
+			}
+		}
 	}
 
 	// SIGTERM stops everything: no moto, emulator or function remains.

@@ -1,5 +1,7 @@
 // Package demo seeds the local stack's signing-key secret and mints demo
-// tokens with it. It is developer tooling: never deployed.
+// tokens with it, and seeds the request authorizer's credentials secret
+// with a demo partner key and client (see [SeedCredentials]). It is
+// developer tooling: never deployed.
 package demo
 
 import (

@@ -196,6 +196,25 @@ func TestEndToEnd(t *testing.T) {
 		t.Errorf("after FlushStageAuthorizersCache the cache said %v, want miss", e[5]["authorizerCache"])
 	}
 
+	// The demo request credentials: the client secret of either version of
+	// the seeded secret passes the request authorizer.
+	if s.Credentials == nil || s.Credentials.SecretID != "guard-local-request-credentials" {
+		t.Fatalf("request credentials seeded: %v, want them in guard-local-request-credentials", s.Credentials != nil)
+	}
+	for stage, secret := range map[string]string{"AWSCURRENT": s.Credentials.Current.ClientSecret, "AWSPREVIOUS": s.Credentials.Previous.ClientSecret} {
+		req, _ := http.NewRequestWithContext(ctx, "GET", s.URL+"/restapi/dev/admin/audit", nil)
+		req.SetBasicAuth(s.Credentials.ClientID, secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), `"secretStage": "`+stage+`"`) {
+			t.Errorf("admin audit with the %s client secret = %d %s, want 200 from that version", stage, resp.StatusCode, b)
+		}
+	}
+
 	check("HTTP allow", "GET", "/httpapi/dev/orders", tok.Allow, 200, `"api": "HTTP"`)
 	check("HTTP no token", "GET", "/httpapi/dev/orders", "", 401, `{"message":"Unauthorized"}`)
 	check("HTTP token without the scope", "GET", "/httpapi/dev/orders", tok.NoScope, 403, `{"message":"Forbidden"}`)

@@ -1,5 +1,6 @@
 // Package stack starts the whole local suite the way `make run` does: moto
-// for Secrets Manager and DynamoDB, the demo signing-key secret, every
+// for Secrets Manager and DynamoDB, the demo signing-key secret (and the
+// request authorizer's demo credentials secret, when there is one), every
 // template function under its own Lambda Runtime Interface Emulator, and the
 // local API Gateway in front of them. cmd/localgw runs it (its end-to-end
 // tests run that binary); this package's end-to-end test drives it in
@@ -57,8 +58,9 @@ type Config struct {
 	Log         io.Writer    // emulator, function and moto output; default os.Stderr
 	AccessLog   io.Writer    // the gateway's access log; default Log
 	Logger      *slog.Logger // the gateway's own log; default text on Log
-	// SkipSeed leaves the signing-key secret alone (for templates without
-	// one).
+	// SkipSeed leaves the local Secrets Manager and DynamoDB alone: no
+	// signing-key secret, no request credentials, no tables (for templates
+	// without them).
 	SkipSeed bool
 }
 
@@ -96,6 +98,10 @@ type Stack struct {
 	Template    *samtemplate.Template
 	// Keys signs demo tokens; nil with SkipSeed.
 	Keys *demo.Keys
+	// Credentials are the request authorizer's demo partner key and client;
+	// nil with SkipSeed, without a RequestAuthorizerFunction, or when its
+	// credentials secret already held other credentials.
+	Credentials *demo.Credentials
 
 	cfg       Config
 	moto      *moto.Server
@@ -132,17 +138,28 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if s.AWSEndpoint, err = s.awsEndpoint(ctx); err != nil {
 		return nil, err
 	}
+	overrides, err := readOverrides(cfg.Overrides)
+	if err != nil {
+		return nil, err
+	}
 	if !cfg.SkipSeed {
-		if s.Keys, err = demo.Seed(ctx, demo.LocalSecrets(s.AWSEndpoint), cfg.DataDir); err != nil {
+		sm := demo.LocalSecrets(s.AWSEndpoint)
+		if s.Keys, err = demo.Seed(ctx, sm, cfg.DataDir); err != nil {
 			return nil, fmt.Errorf("seed the signing-key secret: %w", err)
+		}
+		if id := credentialsSecretID(s.Template, overrides); id != "" {
+			s.Credentials, err = demo.SeedCredentials(ctx, sm, id, cfg.DataDir)
+			if errors.Is(err, demo.ErrOtherCredentials) {
+				cfg.Logger.Warn("the request credentials secret was there before the stack: left as it is, no demo credentials", "secret", id)
+				err = nil
+			}
+			if err != nil {
+				return nil, fmt.Errorf("seed the request credentials secret: %w", err)
+			}
 		}
 		if err = createTables(ctx, LocalDynamoDB(s.AWSEndpoint), s.Template.Tables); err != nil {
 			return nil, err
 		}
-	}
-	overrides, err := readOverrides(cfg.Overrides)
-	if err != nil {
-		return nil, err
 	}
 	invokers := map[string]gateway.Invoker{}
 	for _, id := range s.Template.FunctionIDs() {
@@ -180,6 +197,21 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, fmt.Errorf("write the stack file: %w", err)
 	}
 	return s, nil
+}
+
+// RequestAuthorizer is the logical id of the function whose credentials
+// secret (CREDENTIALS_SECRET_ID) the stack seeds with demo credentials.
+const RequestAuthorizer = "RequestAuthorizerFunction"
+
+// credentialsSecretID is the secret the request authorizer reads, as it
+// will see it (template and overrides resolved), or "" when the template
+// has no request authorizer.
+func credentialsSecretID(t *samtemplate.Template, overrides map[string]map[string]string) string {
+	f := t.Functions[RequestAuthorizer]
+	if f == nil {
+		return ""
+	}
+	return strings.TrimSpace(functionEnv(f, "", "", overrides)["CREDENTIALS_SECRET_ID"])
 }
 
 // functionEnv is a function's environment under the emulator: the

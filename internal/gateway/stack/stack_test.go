@@ -1,12 +1,16 @@
 package stack
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/apigw-guard/guard/internal/demo"
+	"github.com/apigw-guard/guard/internal/gateway"
+	"github.com/apigw-guard/guard/internal/rie"
 	"github.com/apigw-guard/guard/internal/samtemplate"
 	"github.com/apigw-guard/guard/internal/stackfile"
 )
@@ -133,5 +137,105 @@ func TestExamplePath(t *testing.T) {
 	}}
 	if got := examplePath(api); got != "/orders/1/lines/1" {
 		t.Errorf("examplePath = %q, want /orders/1/lines/1", got)
+	}
+}
+
+// nopInvoker stands in for a running function: the walk-through only
+// lists routes.
+type nopInvoker struct{}
+
+func (nopInvoker) Invoke(context.Context, []byte) (rie.Result, error) { return rie.Result{}, nil }
+
+// walkthroughOf prints the walk-through of the project's template.yaml
+// with the given demo credentials (nil: none), as a stack started with
+// Config.Template tmplFlag and Config.DataDir dataDir would.
+func walkthroughOf(t *testing.T, tmplFlag string, creds *demo.Credentials, dataDir string) string {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fns := map[string]gateway.Invoker{}
+	for _, id := range tm.FunctionIDs() {
+		fns[id] = nopInvoker{}
+	}
+	g, err := gateway.New(tm, fns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Stack{URL: "http://127.0.0.1:3000", AWSEndpoint: "http://127.0.0.1:5000", Gateway: g, Template: tm,
+		Credentials: creds, cfg: Config{Template: tmplFlag, DataDir: dataDir}}
+	var b strings.Builder
+	s.PrintWalkthrough(&b, Tokens{Allow: "allow.token.x", NoScope: "noscope.token.x"})
+	return b.String()
+}
+
+// TestWalkthroughRequestAuthorizer checks the request authorizer's part of
+// the walk-through on template.yaml: the credentials calls and the webhook
+// command on both APIs, each after its status comment. cmd/localgw's
+// end-to-end test runs them.
+func TestWalkthroughRequestAuthorizer(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := &demo.Credentials{SecretID: "guard-local-request-credentials", KeyID: "partner-a", ClientID: "ops",
+		Current: demo.CredentialVersion{ClientSecret: "current-secret-0123456789"}, Previous: demo.CredentialVersion{ClientSecret: "previous-secret-0123456789"}}
+	out := walkthroughOf(t, "template.yaml", creds, ".local")
+	for _, want := range []string{
+		"  # 200: client credentials (HTTP Basic) from an allowed source address (loopback)\n  curl -i -u 'ops:current-secret-0123456789' http://127.0.0.1:3000/restapi/dev/admin/audit\n",
+		"  # 401: a wrong client secret\n  curl -i -u 'ops:not-the-ops-secret-0123456789' http://127.0.0.1:3000/restapi/dev/admin/audit\n",
+		"  # 200: client credentials (HTTP Basic) from an allowed source address (loopback)\n  curl -i -u 'ops:current-secret-0123456789' http://127.0.0.1:3000/httpapi/dev/admin/audit\n",
+		"  # 401: a wrong client secret\n  curl -i -u 'ops:not-the-ops-secret-0123456789' http://127.0.0.1:3000/httpapi/dev/admin/audit\n",
+		"the validator answers 400 (the digest does not match)\n  go run ./cmd/webhook -api rest\n",
+		"the validator answers 400 (the digest does not match)\n  go run ./cmd/webhook -api http\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("walk-through lacks\n%s\ngot:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "previous-secret") {
+		t.Error("the walk-through uses the AWSPREVIOUS client secret")
+	}
+
+	// Another data folder and template travel with the webhook command.
+	tmplPath := filepath.Join(root, "template.yaml")
+	out = walkthroughOf(t, tmplPath, creds, "/tmp/my data")
+	if want := "go run ./cmd/webhook -api rest -data '/tmp/my data' -template " + tmplPath + "\n"; !strings.Contains(out, want) {
+		t.Errorf("walk-through lacks %q:\n%s", want, out)
+	}
+
+	// Without demo credentials (none seeded, or another secret was there),
+	// the walk-through is what it was.
+	out = walkthroughOf(t, tmplPath, nil, ".local")
+	for _, not := range []string{" -u ", "cmd/webhook", "/dev/admin/audit"} {
+		if strings.Contains(out, not) {
+			t.Errorf("walk-through without credentials holds %q:\n%s", not, out)
+		}
+	}
+}
+
+func TestCredentialsSecretID(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, err := samtemplate.Load(filepath.Join(root, "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := credentialsSecretID(tm, nil); got != "guard-local-request-credentials" {
+		t.Errorf("template.yaml: credentials secret %q, want guard-local-request-credentials", got)
+	}
+	if got := credentialsSecretID(tm, map[string]map[string]string{RequestAuthorizer: {"CREDENTIALS_SECRET_ID": "mine"}}); got != "mine" {
+		t.Errorf("with an override: %q, want mine", got)
+	}
+	delete(tm.Functions, RequestAuthorizer)
+	if got := credentialsSecretID(tm, nil); got != "" {
+		t.Errorf("without a request authorizer: %q, want none", got)
 	}
 }

@@ -1,0 +1,182 @@
+package demo_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
+
+	"github.com/apigw-guard/guard/internal/demo"
+	"github.com/apigw-guard/guard/shared/credential"
+	"github.com/apigw-guard/guard/shared/secretver"
+)
+
+// fakeSecrets is Secrets Manager for the three calls the seeding makes:
+// CreateSecret makes the AWSCURRENT version, PutSecretValue a new
+// AWSCURRENT one (the old one becomes AWSPREVIOUS).
+type fakeSecrets struct {
+	mu      sync.Mutex
+	secrets map[string][]string // name → values, oldest first
+	creates int
+}
+
+func newFakeSecrets() *fakeSecrets { return &fakeSecrets{secrets: map[string][]string{}} }
+
+func (f *fakeSecrets) CreateSecret(_ context.Context, in *secretsmanager.CreateSecretInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.CreateSecretOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.creates++
+	name := aws.ToString(in.Name)
+	if _, ok := f.secrets[name]; ok {
+		return nil, &smtypes.ResourceExistsException{Message: aws.String("exists")}
+	}
+	f.secrets[name] = []string{aws.ToString(in.SecretString)}
+	return &secretsmanager.CreateSecretOutput{Name: in.Name}, nil
+}
+
+func (f *fakeSecrets) PutSecretValue(_ context.Context, in *secretsmanager.PutSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.PutSecretValueOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	name := aws.ToString(in.SecretId)
+	if _, ok := f.secrets[name]; !ok {
+		return nil, &smtypes.ResourceNotFoundException{Message: aws.String("no such secret")}
+	}
+	f.secrets[name] = append(f.secrets[name], aws.ToString(in.SecretString))
+	return &secretsmanager.PutSecretValueOutput{}, nil
+}
+
+func (f *fakeSecrets) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput, _ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	vs := f.secrets[aws.ToString(in.SecretId)]
+	i := len(vs) - 1
+	if aws.ToString(in.VersionStage) == "AWSPREVIOUS" {
+		i--
+	}
+	if i < 0 {
+		return nil, &smtypes.ResourceNotFoundException{Message: aws.String("no such version")}
+	}
+	return &secretsmanager.GetSecretValueOutput{SecretString: aws.String(vs[i])}, nil
+}
+
+// snapshot is a credential.Reader over the fake's two versions.
+type snapshot struct{ s secretver.Snapshot }
+
+func (r snapshot) Get(context.Context) (secretver.Snapshot, error) { return r.s, nil }
+func (r snapshot) Refresh(context.Context) (secretver.Snapshot, bool, error) {
+	return r.s, false, nil
+}
+func (r snapshot) SecretID() string { return "demo" }
+
+func TestSeedCredentials(t *testing.T) {
+	ctx := context.Background()
+	sm := newFakeSecrets()
+	dir := filepath.Join(t.TempDir(), "data") // created by the seeding
+	const id = "guard-local-request-credentials"
+	c, err := demo.SeedCredentials(ctx, sm, id, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SecretID != id || c.KeyID != "partner-a" || c.ClientID != "ops" {
+		t.Errorf("SecretID, KeyID, ClientID = %q, %q, %q; want %q, partner-a, ops", c.SecretID, c.KeyID, c.ClientID, id)
+	}
+	if len(c.Current.Key) != 32 || len(c.Previous.Key) != 32 || bytes.Equal(c.Current.Key, c.Previous.Key) {
+		t.Errorf("keys of %d and %d bytes (equal: %v), want two different 32-byte keys", len(c.Current.Key), len(c.Previous.Key), bytes.Equal(c.Current.Key, c.Previous.Key))
+	}
+	if len(c.Current.ClientSecret) != 43 || c.Current.ClientSecret == c.Previous.ClientSecret {
+		t.Errorf("client secrets %q, %q: want two different generated secrets", c.Current.ClientSecret, c.Previous.ClientSecret)
+	}
+
+	// The secret: AWSPREVIOUS, then AWSCURRENT, each a valid document whose
+	// keys and client hashes are the returned material.
+	vs := sm.secrets[id]
+	if len(vs) != 2 {
+		t.Fatalf("%d versions, want 2", len(vs))
+	}
+	store := credential.NewStore(snapshot{secretver.Snapshot{Generation: 1, Fetched: time.Now(), Versions: []secretver.Version{
+		{ID: "v2", Stage: secretver.StageCurrent, Value: vs[1]},
+		{ID: "v1", Stage: secretver.StagePrevious, Value: vs[0]},
+	}}})
+	keys, err := store.HMACKeys(ctx, "partner-a")
+	if err != nil || len(keys) != 2 || !bytes.Equal(keys[0].Secret, c.Current.Key) || !bytes.Equal(keys[1].Secret, c.Previous.Key) {
+		t.Errorf("HMACKeys(partner-a) = %d keys, %v; want the current then the previous key", len(keys), err)
+	}
+	for _, tc := range []struct {
+		secret, stage string
+	}{{c.Current.ClientSecret, secretver.StageCurrent}, {c.Previous.ClientSecret, secretver.StagePrevious}} {
+		if got, err := store.Authenticate(ctx, "ops", tc.secret); err != nil || got.Stage != tc.stage {
+			t.Errorf("Authenticate(ops) = %+v, %v; want the %s version", got, err, tc.stage)
+		}
+	}
+	if _, err := store.Authenticate(ctx, "ops", "not-the-ops-secret-0123456789"); !errors.Is(err, credential.ErrBadCredentials) {
+		t.Errorf("Authenticate(ops, wrong) = %v, want ErrBadCredentials", err)
+	}
+	for _, name := range []string{"previous.credentials.json", "current.credentials.json"} {
+		st, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Mode().Perm() != 0o600 {
+			t.Errorf("%s mode %v, want 0600", name, st.Mode().Perm())
+		}
+	}
+	key, err := demo.HMACKey(ctx, sm, id, "partner-a")
+	if err != nil || !bytes.Equal(key, c.Current.Key) {
+		t.Errorf("HMACKey(partner-a) = %x, %v; want the current key", key, err)
+	}
+	if _, err := demo.HMACKey(ctx, sm, id, "partner-b"); err == nil || !strings.Contains(err.Error(), `"partner-b"`) {
+		t.Errorf("HMACKey(partner-b) = %v, want an error naming the keyid", err)
+	}
+
+	// Seeding again leaves the secret as it is; a new Secrets Manager (a
+	// restarted moto) gets the same versions from the data folder.
+	again, err := demo.SeedCredentials(ctx, sm, id, dir)
+	if err != nil || len(sm.secrets[id]) != 2 || again.Current.ClientSecret != c.Current.ClientSecret {
+		t.Errorf("second seed: %v, %d versions; want the same credentials, 2 versions", err, len(sm.secrets[id]))
+	}
+	fresh := newFakeSecrets()
+	restarted, err := demo.SeedCredentials(ctx, fresh, id, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fresh.secrets[id][0] != vs[0] || fresh.secrets[id][1] != vs[1] || !bytes.Equal(restarted.Current.Key, c.Current.Key) {
+		t.Error("after a restart the secret's versions differ from the first ones")
+	}
+}
+
+func TestSeedCredentialsLeavesOtherSecrets(t *testing.T) {
+	ctx := context.Background()
+	sm := newFakeSecrets()
+	const other = `{"hmac":{},"clients":{}}`
+	sm.secrets["creds"] = []string{other}
+	if _, err := demo.SeedCredentials(ctx, sm, "creds", t.TempDir()); !errors.Is(err, demo.ErrOtherCredentials) {
+		t.Errorf("seed over another document: %v, want ErrOtherCredentials", err)
+	}
+	if len(sm.secrets["creds"]) != 1 || sm.secrets["creds"][0] != other {
+		t.Errorf("the existing secret changed: %q", sm.secrets["creds"])
+	}
+}
+
+func TestSeedCredentialsRefusesABrokenFile(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "previous.credentials.json"), []byte(`{"secretString":"{}","clientSecret":"x"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sm := newFakeSecrets()
+	_, err := demo.SeedCredentials(context.Background(), sm, "creds", dir)
+	if err == nil || !strings.Contains(err.Error(), "previous.credentials.json") || !strings.Contains(err.Error(), "delete it") {
+		t.Errorf("seed with a broken file: %v, want an error naming the file", err)
+	}
+	if sm.creates != 0 {
+		t.Errorf("%d CreateSecret calls, want none", sm.creates)
+	}
+}
