@@ -243,9 +243,9 @@ func TestFaultDynamoDB(t *testing.T) {
 	faults := commonFaults("DynamoDB_20120810.")
 	faults[3].fault.Header = http.Header{"Content-Type": {"application/x-amz-json-1.0"}}
 	faults[3].fault.Body = `{"Items": [{"pk": {"S": "sub#`
+	// An empty 200 body decodes as a Query without Items; the view refuses
+	// it like any other bad reply (shared/revocation ErrMalformedResponse).
 	faults[4].fault.Header = faults[3].fault.Header
-	empty := faults[4]
-	faults = faults[:4]
 	for _, f := range faults {
 		t.Run(f.name, func(t *testing.T) {
 			fs.outage(t, outage{
@@ -254,31 +254,6 @@ func TestFaultDynamoDB(t *testing.T) {
 			})
 		})
 	}
-	// The SDK reads an empty 200 body as an empty page of results, so the
-	// view counts it as a successful read with nothing new: the entries it
-	// holds stay (mallory refused) and it need not fail closed. Either way
-	// no answer may change before the max staleness, and mallory is never
-	// allowed.
-	t.Run(empty.name, func(t *testing.T) {
-		fs.waitFresh(t, fs.ddb, tok)
-		if err := fs.ddb.Inject(empty.fault); err != nil {
-			t.Fatal(err)
-		}
-		lastOK := fs.ddb.Stats().LastOK
-		answers := map[int]int{}
-		for end := time.Now().Add(2*faultRevStale + time.Second); time.Now().Before(end); {
-			for _, p := range []faultProbe{{"alice", tok, 200}, {"mallory (revoked)", revoked, 401}} {
-				got := fs.fire("/restapi/dev/orders", p.token)
-				answers[got.code]++
-				if got.code != p.code && (got.code != 500 || got.at.Sub(lastOK) < faultRevStale-200*time.Millisecond) {
-					t.Errorf("%s: %d %s, want %d (or 500 once stale)", p.name, got.code, got.body, p.code)
-				}
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		healed := fs.heal(t, fs.ddb, tok, faultRevRefresh+readBound)
-		t.Logf("empty bodies for %v: answers %v (mallory never allowed); recovered %v after", 2*faultRevStale+time.Second, answers, healed.Round(time.Millisecond))
-	})
 	fs.checkLeaks(t, fds, fs.ddb)
 }
 

@@ -167,7 +167,9 @@ func (f *fakeTable) Query(ctx context.Context, in *dynamodb.QueryInput, _ ...fun
 	if f.pageSize > 0 && start+f.pageSize < end {
 		end = start + f.pageSize
 	}
-	out := &dynamodb.QueryOutput{}
+	// Like DynamoDB (and the SDK's decoding of its "Items":[]), an empty
+	// page has an empty, non-nil Items.
+	out := &dynamodb.QueryOutput{Items: []map[string]types.AttributeValue{}}
 	for _, k := range keys[start:end] {
 		out.Items = append(out.Items, f.items[k])
 	}

@@ -32,6 +32,10 @@ const maxPages = 100
 // maximum staleness and the view fails closed. Compare with errors.Is.
 var ErrStale = errors.New("revocation view is stale")
 
+// ErrMalformedResponse means the table answered without the members every
+// Query reply has; the refresh fails and the view ages as on any error.
+var ErrMalformedResponse = errors.New("malformed Query response: no Items")
+
 // ErrNoIdentity means [View.Check] was given neither a subject nor a jti.
 var ErrNoIdentity = errors.New("revocation check needs a subject or a jti")
 
@@ -424,6 +428,13 @@ func (v *View) refresh(ctx context.Context, start time.Time, old *snapshot) erro
 		out, err := v.db.Query(ctx, in)
 		if err != nil {
 			return fmt.Errorf("read revocations: %w", err)
+		}
+		// DynamoDB always sends "Items", [] when nothing matched. A reply
+		// without it (an empty or truncated body that the SDK decodes
+		// without error) must not read as "no revocations": at a full
+		// reload that would drop every entry and let revoked callers in.
+		if out.Items == nil {
+			return fmt.Errorf("read revocations: %w", ErrMalformedResponse)
 		}
 		items = append(items, out.Items...)
 		if len(out.LastEvaluatedKey) == 0 {
