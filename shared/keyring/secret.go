@@ -58,8 +58,15 @@ func (s *secretSource) build(snap secretver.Snapshot) ([]Key, error) {
 		if !ok {
 			var err error
 			vk, err = ParseKeys([]byte(v.Value), "")
-			if err != nil {
+			switch {
+			case err != nil && v.Stage == secretver.StageCurrent:
 				return nil, fmt.Errorf("secret %q version %s: %w", s.reader.SecretID(), v, err)
+			case err != nil:
+				// A bad AWSPREVIOUS (say, written by hand) must not take the
+				// current keys down with it: its tokens get 401 (unknown
+				// kid), the current ones keep verifying. A bad AWSCURRENT
+				// fails closed: signers use it, so the rotation is broken.
+				continue
 			}
 		}
 		parsed[v.ID] = vk

@@ -194,6 +194,30 @@ func TestFromSecretBadVersion(t *testing.T) {
 	}
 }
 
+// TestFromSecretBadPreviousVersion: a version that is not key material in
+// AWSPREVIOUS is left out, so the current keys keep verifying; the same in
+// AWSCURRENT fails closed.
+func TestFromSecretBadPreviousVersion(t *testing.T) {
+	store := &secretStore{}
+	store.put(`not a JWK`)
+	store.put(hsJWK(t, "current", 7))
+	store.syncCache()
+	r := newRing(t, map[string]keyring.Source{issuer: keyring.FromSecret(secretver.New(secretID, store, store))})
+	k, err := r.Key(context.Background(), issuer, "current")
+	if err != nil || k.ID != "current" || k.Origin != secretver.StageCurrent {
+		t.Fatalf("Key(current) = %+v, %v; want the AWSCURRENT key", k, err)
+	}
+
+	bad := &secretStore{}
+	bad.put(hsJWK(t, "previous", 8))
+	bad.put(`not a JWK`)
+	bad.syncCache()
+	r = newRing(t, map[string]keyring.Source{issuer: keyring.FromSecret(secretver.New(secretID, bad, bad))})
+	if _, err := r.Key(context.Background(), issuer, "previous"); !errors.Is(err, keyring.ErrKeysUnavailable) {
+		t.Fatalf("bad AWSCURRENT: err = %v, want ErrKeysUnavailable", err)
+	}
+}
+
 func TestFromSecretUnavailable(t *testing.T) {
 	store := &secretStore{cacheErr: errors.New("AccessDeniedException")}
 	r := newRing(t, map[string]keyring.Source{issuer: keyring.FromSecret(secretver.New(secretID, store, store))})
