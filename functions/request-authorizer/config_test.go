@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/apigw-guard/guard/shared/replay"
 )
 
 func TestLoadConfigDefaults(t *testing.T) {
@@ -71,5 +73,28 @@ func TestParseRoutesRejects(t *testing.T) {
 	}
 	if len(rt.routes) != 5 || !rt.hasIPRules() || !rt.routes[4].accepts(methodCertificate) || rt.routes[4].cert == nil {
 		t.Fatalf("parsed routes = %+v", rt.routes)
+	}
+}
+
+func TestNonceTableAndReplayCache(t *testing.T) {
+	cfg, err := loadConfig(func(k string) string {
+		return map[string]string{"CREDENTIALS_SECRET_ID": "s", "ROUTES": testRoutes, "NONCE_TABLE": " guard-nonces ", "REPLAY_CACHE_SIZE": "5000"}[k]
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.nonceTable != "guard-nonces" || cfg.replaySize != 5000 {
+		t.Errorf("nonce table %q, replay cache %d; want guard-nonces and 5000", cfg.nonceTable, cfg.replaySize)
+	}
+	cfg, err = loadConfig(func(k string) string {
+		return map[string]string{"CREDENTIALS_SECRET_ID": "s", "ROUTES": testRoutes}[k]
+	})
+	if err != nil || cfg.nonceTable != "" || cfg.replaySize != replay.DefaultMemorySize {
+		t.Errorf("defaults: nonce table %q, replay cache %d, %v; want none and %d", cfg.nonceTable, cfg.replaySize, err, replay.DefaultMemorySize)
+	}
+	if _, err := loadConfig(func(k string) string {
+		return map[string]string{"CREDENTIALS_SECRET_ID": "s", "ROUTES": testRoutes, "REPLAY_CACHE_SIZE": "10"}[k]
+	}); err == nil || !strings.Contains(err.Error(), "REPLAY_CACHE_SIZE") {
+		t.Errorf("a 10-entry replay cache: err = %v, want a REPLAY_CACHE_SIZE error", err)
 	}
 }

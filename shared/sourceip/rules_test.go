@@ -3,6 +3,7 @@ package sourceip_test
 import (
 	"errors"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -160,6 +161,58 @@ func FuzzParsePrefix(f *testing.F) {
 		}
 		if p.Addr().Is4() && !r.Allows(netip.AddrFrom16(p.Addr().As16())) {
 			t.Fatalf("rule %q does not allow the mapped form of %v", s, p.Addr())
+		}
+	})
+}
+
+// FuzzAllows checks the rules' decisions for arbitrary lists and
+// addresses: a deny always wins, an IPv4 address and its IPv4-mapped IPv6
+// form get the same answer, an address that does not parse never passes
+// non-empty rules, and naming the address itself in the deny (allow) list
+// refuses (admits) it.
+func FuzzAllows(f *testing.F) {
+	f.Add("10.0.0.0/8,2001:db8::/32", "10.1.0.0/16", "10.1.2.3")
+	f.Add("", "192.0.2.0/24", "::ffff:192.0.2.7")
+	f.Add("::/0", "", "2001:db8::1")
+	f.Add("127.0.0.0/8", "", "X-Forwarded-For")
+	f.Fuzz(func(t *testing.T, allowList, denyList, addrText string) {
+		split := func(s string) []string {
+			if s == "" {
+				return nil
+			}
+			return strings.Split(s, ",")
+		}
+		allow, deny := split(allowList), split(denyList)
+		r, err := sourceip.Parse(allow, deny)
+		if err != nil {
+			return
+		}
+		addr, err := sourceip.ParseAddr(addrText)
+		if err != nil {
+			if !r.Empty() && r.Allows(netip.Addr{}) {
+				t.Fatalf("rules %v pass the zero address", r)
+			}
+			return
+		}
+		got := r.Allows(addr)
+		for _, d := range deny {
+			if p, _ := sourceip.ParsePrefix(d); p.Contains(addr.Unmap()) && got {
+				t.Fatalf("rules %v allow %v inside deny %v", r, addr, p)
+			}
+		}
+		if a := addr.Unmap(); a.Is4() {
+			if mapped := netip.AddrFrom16(a.As16()); r.Allows(mapped) != r.Allows(a) {
+				t.Fatalf("rules %v: %v and %v answer differently", r, a, mapped)
+			}
+		}
+		host := netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen()).String()
+		if rd, err := sourceip.Parse(allow, append(slices.Clone(deny), host)); err == nil && rd.Allows(addr) {
+			t.Fatalf("rules %v allow %v, which is denied by name", rd, addr)
+		}
+		if !got && !slices.ContainsFunc(deny, func(d string) bool { p, _ := sourceip.ParsePrefix(d); return p.Contains(addr.Unmap()) }) {
+			if ra, err := sourceip.Parse(append(slices.Clone(allow), host), deny); err == nil && !ra.Allows(addr) {
+				t.Fatalf("rules %v refuse %v, which is allowed by name and denied by nothing", ra, addr)
+			}
 		}
 	})
 }
