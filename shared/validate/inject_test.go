@@ -49,6 +49,10 @@ func corpusValidator(t testing.TB) *Validator {
 	      "schema": {"type": "object", "properties": {"q": {"type": "string"}, "description": {"type": "string"}}},
 	      "query": {"q": {}},
 	      "inspect": {"/description": "text"}
+	    },
+	    "POST /search/{term}": {
+	      "schema": {"type": "object"},
+	      "path": {"term": {}}
 	    }
 	  }
 	}`), WithLogger(discardLogger()))
@@ -83,6 +87,13 @@ func corpusChannels(field string) []corpusChannel {
 				r := body("")
 				r.Body = `{}`
 				r.Header["referer"] = []string{v}
+				return r
+			}},
+			corpusChannel{"path", func(v string) *Request {
+				r := body("")
+				r.Body = `{}`
+				r.Resource = "/search/{term}"
+				r.PathParameters = map[string]string{"term": v}
 				return r
 			}})
 	}
