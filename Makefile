@@ -12,7 +12,7 @@ PORT ?= 3000
 
 export CGO_ENABLED := 0
 
-.PHONY: all build tools run invoke mint rotate revoke webhook test test-unit test-integration fuzz-smoke lint-template bench bench-peer cold-start load clean
+.PHONY: all build tools run invoke mint rotate revoke webhook test test-unit test-integration fuzz-smoke lint-template bench bench-peer cold-start conn-reuse load clean
 
 all: build
 
@@ -90,6 +90,10 @@ bench-peer:
 ## cold-start: each function's init and first response under the emulator, beside a Node aws-jwt-verify authorizer; binary sizes: make cold-start N=5
 cold-start: tools build
 	@./scripts/cold-start $(or $(N),5)
+
+## conn-reuse: new TCP connections to the local AWS endpoints over N warm invocations (default 1000) of the cache invalidator, the validator and the token authorizer: make conn-reuse N=1000
+conn-reuse: tools build
+	@./scripts/conn-reuse $(or $(N),1000)
 
 ## load: CLIENTS clients for DURATION (default 50, 60s) through the local gateway with valid, invalid,
 ## revoked and unentitled tokens, two key rotations and a revocation; every answer judged (scripts/load, wrk).

@@ -13,11 +13,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apigw-guard/guard/shared/awsconfig"
 	"github.com/apigw-guard/guard/shared/observe"
 	"github.com/apigw-guard/guard/shared/revocation"
 	"github.com/apigw-guard/guard/shared/trace"
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/apigateway"
 	"github.com/aws/aws-sdk-go-v2/service/apigatewayv2"
 	"github.com/aws/aws-sdk-go-v2/service/cognitoidentityprovider"
@@ -48,10 +48,10 @@ func main() {
 		slog.Error("bad configuration", "err", err)
 		os.Exit(1)
 	}
-	// LoadDefaultConfig honours AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_DYNAMODB,
+	// Load honours AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_DYNAMODB,
 	// AWS_ENDPOINT_URL_API_GATEWAY and AWS_ENDPOINT_URL_APIGATEWAYV2, which
 	// point the clients at moto and the local gateway.
-	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	awsCfg, err := awsconfig.Load(context.Background(), awsconfig.Options{})
 	if err != nil {
 		slog.Error("load AWS config", "err", err)
 		os.Exit(1)

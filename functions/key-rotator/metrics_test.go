@@ -86,6 +86,10 @@ func TestRotationStepMetrics(t *testing.T) {
 }
 
 func TestSetupReadsObservability(t *testing.T) {
+	// The AWS configuration comes from Lambda's environment (shared/awsconfig).
+	t.Setenv("AWS_REGION", "us-east-1")
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	base := map[string]string{"KEY_TYPE": "ES256"}
 	with := func(kv ...string) func(string) string {
 		m := map[string]string{}

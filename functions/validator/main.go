@@ -25,12 +25,13 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
+	"github.com/apigw-guard/guard/shared/awsconfig"
 	"github.com/apigw-guard/guard/shared/observe"
 	"github.com/apigw-guard/guard/shared/validate"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
-	"github.com/aws/aws-sdk-go-v2/config"
 	lambdasvc "github.com/aws/aws-sdk-go-v2/service/lambda"
 )
 
@@ -53,7 +54,10 @@ func main() {
 		slog.Error("bad validation rules", "err", err)
 		os.Exit(1)
 	}
-	awsCfg, err := config.LoadDefaultConfig(context.Background())
+	// The downstream invoke is bounded by the invocation's deadline, not by
+	// awsconfig's default 3 s per attempt: a backend may take longer, and the
+	// SDK would retry a timed-out attempt, running the backend twice.
+	awsCfg, err := awsconfig.Load(context.Background(), awsconfig.Options{RequestTimeout: 15 * time.Minute})
 	if err != nil {
 		slog.Error("load AWS config", "err", err)
 		os.Exit(1)

@@ -1,24 +1,14 @@
-// Package awsconfig builds the one AWS SDK configuration a function uses for
-// all its clients: region and credentials from the Lambda environment,
-// endpoints from the standard AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>
-// variables (which is how the local stack points the real clients at local
-// servers), and an HTTP client that keeps connections alive between warm
-// invocations and never waits longer than a request can afford.
-//
-// Call [Load] once in main, before lambda.Start, and build every client from
-// its result.
 package awsconfig
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net"
-	"net/http"
+	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/logging"
 )
 
 // Options tune the HTTP client. The zero value gives the defaults.
@@ -31,7 +21,10 @@ type Options struct {
 	MaxAttempts int
 }
 
-// Load returns the SDK configuration. It makes no network call.
+// Load returns the SDK configuration read from the process environment. It
+// makes no network call. It fails, naming every problem at once, when the
+// region or the static credentials are missing or an endpoint setting is
+// malformed; the error never contains a credential.
 func Load(ctx context.Context, o Options) (aws.Config, error) {
 	if o.DialTimeout == 0 {
 		o.DialTimeout = time.Second
@@ -42,21 +35,29 @@ func Load(ctx context.Context, o Options) (aws.Config, error) {
 	if o.MaxAttempts == 0 {
 		o.MaxAttempts = 3
 	}
-	client := awshttp.NewBuildableClient().WithTimeout(o.RequestTimeout).WithDialerOptions(func(d *net.Dialer) {
-		d.Timeout = o.DialTimeout
-		d.KeepAlive = 30 * time.Second
-	}).WithTransportOptions(func(t *http.Transport) {
-		t.MaxIdleConns = 16
-		t.MaxIdleConnsPerHost = 8
-		t.IdleConnTimeout = 90 * time.Second
-		t.TLSHandshakeTimeout = o.DialTimeout * 2
-	})
-	cfg, err := config.LoadDefaultConfig(ctx,
-		config.WithHTTPClient(client),
-		config.WithRetryMaxAttempts(o.MaxAttempts),
-	)
+	if o.DialTimeout < 0 || o.RequestTimeout < 0 || o.MaxAttempts < 0 {
+		return aws.Config{}, errors.New("load AWS config: negative timeout or attempts")
+	}
+	env, err := readEnv(os.Getenv)
 	if err != nil {
 		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
+	}
+	cfg := aws.Config{
+		Region:      env.region,
+		Credentials: env.credentials,
+		HTTPClient:  newHTTPClient(o),
+		// The service clients build the SDK's standard retryer with this
+		// budget, as they did under LoadDefaultConfig(WithRetryMaxAttempts).
+		RetryMaxAttempts: o.MaxAttempts,
+		// The service clients look AWS_ENDPOINT_URL_<SERVICE> up here.
+		ConfigSources: []any{env.endpoints},
+		// LoadDefaultConfig's defaults, kept so that nothing else changes.
+		Logger:                     logging.NewStandardLogger(os.Stderr),
+		RequestChecksumCalculation: aws.RequestChecksumCalculationWhenSupported,
+		ResponseChecksumValidation: aws.ResponseChecksumValidationWhenSupported,
+	}
+	if env.endpoints.global != "" {
+		cfg.BaseEndpoint = aws.String(env.endpoints.global)
 	}
 	return cfg, nil
 }
