@@ -177,7 +177,7 @@ func (h *handler) decide(ctx context.Context, payload []byte) decision {
 	}
 	d.resp = events.APIGatewayCustomAuthorizerResponse{
 		PrincipalID:        id.principal,
-		PolicyDocument:     toEvents(h.routes.rules.Policy(arn, allowed)),
+		PolicyDocument:     apigw.PolicyDocument(h.routes.rules.Policy(arn, allowed)),
 		Context:            ctxv,
 		UsageIdentifierKey: id.usageKey,
 	}
@@ -193,7 +193,7 @@ func (h *handler) refuse(d decision, arn policy.ARN, reason string) decision {
 	}
 	d.resp = events.APIGatewayCustomAuthorizerResponse{
 		PrincipalID:    "anonymous",
-		PolicyDocument: toEvents(h.routes.rules.Policy(arn, nil)),
+		PolicyDocument: apigw.PolicyDocument(h.routes.rules.Policy(arn, nil)),
 	}
 	return d
 }
@@ -403,23 +403,4 @@ func (h *handler) logDecision(ctx context.Context, d decision, latency time.Dura
 		attrs = append(attrs, slog.String("err", d.cause.Error()))
 	}
 	h.log.LogAttrs(ctx, level, "authorizer decision", attrs...)
-}
-
-func toEvents(doc policy.Document) events.APIGatewayCustomAuthorizerPolicy {
-	out := events.APIGatewayCustomAuthorizerPolicy{Version: doc.Version}
-	for _, s := range doc.Statement {
-		out.Statement = append(out.Statement, events.IAMPolicyStatement{
-			Action: []string(s.Action), Effect: s.Effect, Resource: []string(s.Resource),
-		})
-	}
-	return out
-}
-
-// misconfigured answers every event with a FailClosed error while the
-// configuration is broken, logging why each time.
-func misconfigured(log *slog.Logger, cause error) func(context.Context, json.RawMessage) (any, error) {
-	return func(ctx context.Context, _ json.RawMessage) (any, error) {
-		log.ErrorContext(ctx, "authorizer decision", "decision", "error", "reason", "misconfigured", "err", cause.Error())
-		return nil, apigw.NewFailClosed(cause)
-	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-secretsmanager-caching-go/v2/secretcache"
 
+	"github.com/apigw-guard/guard/shared/apigw"
 	"github.com/apigw-guard/guard/shared/awsconfig"
 	"github.com/apigw-guard/guard/shared/credential"
 	"github.com/apigw-guard/guard/shared/httpsig"
@@ -34,7 +35,7 @@ func main() {
 	h, err := setup(context.Background(), log, obs)
 	if err = errors.Join(obsErr, err); err != nil {
 		log.Error("bad configuration: every invocation fails closed until it is fixed", "err", err)
-		lambda.Start(obs.misconfigured(misconfigured(log, err)))
+		lambda.Start(obs.misconfigured(apigw.Misconfigured(log, err)))
 		return
 	}
 	lambda.Start(h.handle)

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/apigw-guard/guard/internal/emf"
+	"github.com/apigw-guard/guard/shared/apigw"
 	"github.com/apigw-guard/guard/shared/credential"
 	"github.com/apigw-guard/guard/shared/observe"
 )
@@ -144,7 +145,7 @@ func TestMisconfiguredIsCounted(t *testing.T) {
 	if obsErr == nil {
 		t.Fatal("a bad namespace was accepted")
 	}
-	h := o.misconfigured(misconfigured(observe.NewLogger(observe.WithWriter(&logs)), obsErr))
+	h := o.misconfigured(apigw.Misconfigured(observe.NewLogger(observe.WithWriter(&logs)), obsErr))
 	if _, err := h(invocation("req-bad"), json.RawMessage(`{}`)); err == nil {
 		t.Fatal("a misconfigured authorizer answered")
 	}

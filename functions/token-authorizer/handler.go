@@ -118,7 +118,7 @@ func (h *handler) decide(ctx context.Context, payload []byte) decision {
 	}
 	d.resp = events.APIGatewayCustomAuthorizerResponse{
 		PrincipalID:        claims.Subject,
-		PolicyDocument:     toEvents(h.rules.Policy(arn, v.allowed)),
+		PolicyDocument:     apigw.PolicyDocument(h.rules.Policy(arn, v.allowed)),
 		Context:            v.context,
 		UsageIdentifierKey: v.usage,
 	}
@@ -210,23 +210,4 @@ func contains(rules []policy.Rule, r policy.Rule) bool {
 		}
 	}
 	return false
-}
-
-func toEvents(doc policy.Document) events.APIGatewayCustomAuthorizerPolicy {
-	out := events.APIGatewayCustomAuthorizerPolicy{Version: doc.Version}
-	for _, s := range doc.Statement {
-		out.Statement = append(out.Statement, events.IAMPolicyStatement{
-			Action: []string(s.Action), Effect: s.Effect, Resource: []string(s.Resource),
-		})
-	}
-	return out
-}
-
-// misconfigured answers every event with a FailClosed error while the
-// configuration is broken, logging why each time.
-func misconfigured(log *slog.Logger, cause error) func(context.Context, json.RawMessage) (any, error) {
-	return func(ctx context.Context, _ json.RawMessage) (any, error) {
-		log.ErrorContext(ctx, "authorizer decision", "decision", "error", "reason", "misconfigured", "err", cause.Error())
-		return nil, apigw.NewFailClosed(cause)
-	}
 }

@@ -330,7 +330,7 @@ func TestMalformedEventsFailClosed(t *testing.T) {
 
 func TestMisconfiguredFailsClosed(t *testing.T) {
 	var logs bytes.Buffer
-	h := misconfigured(slog.New(slog.NewJSONHandler(&logs, nil)), errors.New("ROUTES is not set"))
+	h := apigw.Misconfigured(slog.New(slog.NewJSONHandler(&logs, nil)), errors.New("ROUTES is not set"))
 	_, err := h(context.Background(), []byte(`{}`))
 	checkErr(t, err, &apigw.FailClosed{})
 	if !strings.Contains(logs.String(), "ROUTES is not set") || !strings.Contains(logs.String(), `"reason":"misconfigured"`) {

@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/apigw-guard/guard/internal/emf"
+	"github.com/apigw-guard/guard/shared/apigw"
 	"github.com/apigw-guard/guard/shared/keyring"
 	"github.com/apigw-guard/guard/shared/observe"
 	"github.com/apigw-guard/guard/shared/revocation"
@@ -289,7 +290,7 @@ func TestMisconfiguredIsCounted(t *testing.T) {
 	if obsErr == nil || !strings.Contains(obsErr.Error(), "DECISION_LOG_SAMPLE_RATE") {
 		t.Fatalf("newObserver error = %v, want the bad sample rate named", obsErr)
 	}
-	h := o.misconfigured(misconfigured(observe.NewLogger(observe.WithWriter(&logs)), obsErr))
+	h := o.misconfigured(apigw.Misconfigured(observe.NewLogger(observe.WithWriter(&logs)), obsErr))
 	if _, err := h(invocation("req-bad"), json.RawMessage(`{}`)); err == nil {
 		t.Fatal("a misconfigured authorizer answered")
 	}
