@@ -18,7 +18,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-secretsmanager-caching-go/v2/secretcache"
 
 	"github.com/apigw-guard/guard/shared/awsconfig"
 	"github.com/apigw-guard/guard/shared/observe"
@@ -48,14 +47,10 @@ func setup(ctx context.Context, getenv func(string) string, log *slog.Logger) (*
 		return nil, err
 	}
 	sm := secretsmanager.NewFromConfig(awsCfg)
-	cache, err := secretcache.New(func(c *secretcache.Cache) {
-		c.Client = sm
-		c.CacheItemTTL = cfg.cacheTTL.Nanoseconds()
-	})
+	reader, err := secretver.Open(cfg.secretID, sm, cfg.cacheTTL)
 	if err != nil {
 		return nil, err
 	}
-	reader := secretver.New(cfg.secretID, cache, sm, secretver.WithForcedTTL(cfg.cacheTTL))
 	return newHandler(reader, cfg.maxAge, log), nil
 }
 

@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-secretsmanager-caching-go/v2/secretcache"
 
 	"github.com/apigw-guard/guard/shared/apigw"
 	"github.com/apigw-guard/guard/shared/awsconfig"
@@ -53,15 +52,10 @@ func setup(ctx context.Context, log *slog.Logger, obs *observer) (*handler, erro
 		return nil, err
 	}
 	sm := secretsmanager.NewFromConfig(awsCfg)
-	cache, err := secretcache.New(func(c *secretcache.Cache) {
-		c.Client = secretver.BoundedClient(sm, secretver.DefaultReadTimeout)
-		c.CacheItemTTL = cfg.cacheTTL.Nanoseconds()
-	})
+	reader, err := secretver.Open(cfg.secretID, sm, cfg.cacheTTL, secretver.WithCoolDown(cfg.coolDown))
 	if err != nil {
 		return nil, err
 	}
-	reader := secretver.New(cfg.secretID, cache, sm,
-		secretver.WithCoolDown(cfg.coolDown), secretver.WithForcedTTL(cfg.cacheTTL))
 	store := credential.NewStore(obs.credentials(reader), credential.WithCache(cfg.verifiedTTL, 0))
 
 	var guard httpsig.ReplayGuard = replay.NewMemory(cfg.replaySize)

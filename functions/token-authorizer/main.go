@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-secretsmanager-caching-go/v2/secretcache"
 
 	"github.com/apigw-guard/guard/shared/apigw"
 	"github.com/apigw-guard/guard/shared/awsconfig"
@@ -54,16 +53,11 @@ func setup(ctx context.Context, log *slog.Logger, obs *observer) (*handler, erro
 	sources := map[string]keyring.Source{}
 	if cfg.keysSecretID != "" {
 		sm := secretsmanager.NewFromConfig(awsCfg)
-		cache, err := secretcache.New(func(c *secretcache.Cache) {
-			c.Client = secretver.BoundedClient(sm, secretver.DefaultReadTimeout)
-			c.CacheItemTTL = cfg.cacheTTL.Nanoseconds()
-		})
+		reader, err := secretver.Open(cfg.keysSecretID, sm, cfg.cacheTTL,
+			secretver.WithCoolDown(cfg.coolDown), secretver.WithMaxStaleness(cfg.keysMaxStale))
 		if err != nil {
 			return nil, err
 		}
-		reader := secretver.New(cfg.keysSecretID, cache, sm,
-			secretver.WithCoolDown(cfg.coolDown), secretver.WithForcedTTL(cfg.cacheTTL),
-			secretver.WithMaxStaleness(cfg.keysMaxStale))
 		sources[cfg.keysIssuer] = keyring.FromSecret(reader)
 	}
 	if len(cfg.oidc) > 0 {

@@ -2,6 +2,7 @@ package secretver
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -37,4 +38,28 @@ func (c boundedClient) GetSecretValue(ctx context.Context, in *secretsmanager.Ge
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	return c.SecretsManagerAPIClient.GetSecretValue(ctx, in, opts...)
+}
+
+// Client is what [Open] needs of the Secrets Manager client: the caching
+// client's calls and the Reader's direct reads. *secretsmanager.Client
+// implements it.
+type Client interface {
+	secretcache.SecretsManagerAPIClient
+	API
+}
+
+// Open builds the Reader the functions use: a caching client
+// (aws-secretsmanager-caching-go) over sm with every call bounded by
+// [DefaultReadTimeout] and items kept for cacheTTL, and direct reads through
+// sm. The forced-refresh TTL is cacheTTL too; opts may change it and the
+// other defaults. It makes no network call.
+func Open(secretID string, sm Client, cacheTTL time.Duration, opts ...Option) (*Reader, error) {
+	cache, err := secretcache.New(func(c *secretcache.Cache) {
+		c.Client = BoundedClient(sm, DefaultReadTimeout)
+		c.CacheItemTTL = cacheTTL.Nanoseconds()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("secret %q: caching client: %w", secretID, err)
+	}
+	return New(secretID, cache, sm, append([]Option{WithForcedTTL(cacheTTL)}, opts...)...), nil
 }
