@@ -12,7 +12,7 @@ PORT ?= 3000
 
 export CGO_ENABLED := 0
 
-.PHONY: all build tools run invoke mint rotate revoke webhook test test-unit test-integration fuzz-smoke lint-template bench bench-peer cold-start conn-reuse load clean
+.PHONY: all build tools run invoke mint rotate revoke webhook test test-unit test-integration fuzz-smoke lint-template check-third-party bench bench-peer cold-start conn-reuse load clean
 
 all: build
 
@@ -60,7 +60,7 @@ rotate: tools build
 	$(GO) run ./cmd/rotate
 
 ## test: unit tests, fuzz smoke runs, template checks, integration tests against the local stack.
-test: tools build test-unit fuzz-smoke lint-template test-integration
+test: tools build test-unit check-third-party fuzz-smoke lint-template test-integration
 
 test-unit:
 	$(GO) vet ./...
@@ -74,6 +74,10 @@ test-integration: tools build
 ## fuzz-smoke: each fuzz target for FUZZTIME (CI's short bounded run).
 fuzz-smoke:
 	@./scripts/fuzz-smoke $(FUZZTIME)
+
+## check-third-party: third_party/ is upstream plus its recorded patch, and its tests pass.
+check-third-party:
+	scripts/check-third-party
 
 lint-template:
 	@if command -v cfn-lint >/dev/null; then cfn-lint template.yaml && echo "cfn-lint: template.yaml ok"; \

@@ -60,3 +60,5 @@ require (
 	google.golang.org/grpc v1.64.1 // indirect
 	google.golang.org/protobuf v1.33.0 // indirect
 )
+
+replace github.com/aws/aws-secretsmanager-caching-go/v2 => ./third_party/aws-secretsmanager-caching-go
