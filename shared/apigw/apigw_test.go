@@ -67,27 +67,6 @@ func TestDecodeHTTPv1(t *testing.T) {
 	}
 }
 
-func TestDecodeRejects(t *testing.T) {
-	for name, ev := range map[string]string{
-		"empty":           ``,
-		"array":           `[]`,
-		"no type":         `{"methodArn":"x"}`,
-		"cookie type":     `{"type":"COOKIE","methodArn":"x"}`,
-		"token no arn":    `{"type":"TOKEN","authorizationToken":"Bearer x"}`,
-		"request no arn":  `{"type":"REQUEST","headers":{}}`,
-		"v2 no route arn": `{"version":"2.0","type":"REQUEST","headers":{}}`,
-		"trailing":        `{"type":"TOKEN","methodArn":"x"} {}`,
-		"wrong types":     `{"type":"TOKEN","methodArn":7}`,
-		"huge":            `{"type":"TOKEN","methodArn":"` + strings.Repeat("a", MaxEventSize) + `"}`,
-	} {
-		t.Run(name, func(t *testing.T) {
-			if _, err := Decode([]byte(ev)); !errors.Is(err, ErrMalformedEvent) {
-				t.Fatalf("err = %v, want ErrMalformedEvent", err)
-			}
-		})
-	}
-}
-
 func TestBearerToken(t *testing.T) {
 	cases := []struct {
 		in, want string
@@ -150,4 +129,26 @@ func FuzzBearerToken(f *testing.F) {
 			t.Fatalf("BearerToken(%q) = %q", header, tok)
 		}
 	})
+}
+
+// BenchmarkDecode decodes each sample event kind with a 1 KB token in it,
+// the size of a typical Cognito access token.
+func BenchmarkDecode(b *testing.B) {
+	tok := strings.Repeat("a", 300) + "." + strings.Repeat("b", 400) + "." + strings.Repeat("c", 342)
+	for _, name := range []string{"rest-token.json", "rest-request.json", "http-v2.json"} {
+		raw, err := os.ReadFile(filepath.Join("..", "..", "events", "token-authorizer", name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		ev := bytes.ReplaceAll(raw, []byte("{{token}}"), []byte(tok))
+		b.Run(strings.TrimSuffix(name, ".json"), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(ev)))
+			for b.Loop() {
+				if _, err := Decode(ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -1,7 +1,6 @@
 package apigw
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -83,52 +82,89 @@ type Request struct {
 // Decode reads an authorizer event. It accepts exactly the shapes API
 // Gateway sends and fails with an error wrapping [ErrMalformedEvent]
 // otherwise.
+//
+// The event is read in one pass into [event], which holds only the members
+// Request needs, of every payload kind at once: the authorizer's hot path
+// pays for one scan of the event, not for a first pass that finds the kind
+// and a second into the kind's full aws-lambda-go type. Members API Gateway
+// sends that Request does not use are skipped (API Gateway adds members over
+// time), members it uses must have API Gateway's types, and trailing data is
+// an error.
 func Decode(payload []byte) (Request, error) {
 	if len(payload) > MaxEventSize {
 		return Request{}, fmt.Errorf("%w: %d bytes", ErrMalformedEvent, len(payload))
 	}
-	var head struct {
-		Type    string `json:"type"`
-		Version string `json:"version"`
-	}
-	if err := json.Unmarshal(payload, &head); err != nil {
+	var e event
+	if err := json.Unmarshal(payload, &e); err != nil {
 		return Request{}, fmt.Errorf("%w: %v", ErrMalformedEvent, err)
 	}
 	switch {
-	case head.Version == "2.0" && head.Type == "REQUEST":
-		return decodeV2(payload)
-	case head.Version == "1.0" && head.Type == "REQUEST":
-		return decodeRequest(payload, HTTPv1)
-	case head.Version == "" && head.Type == "REQUEST":
-		return decodeRequest(payload, RESTRequest)
-	case head.Version == "" && head.Type == "TOKEN":
-		var e events.APIGatewayCustomAuthorizerRequest
-		if err := strict(payload, &e); err != nil {
-			return Request{}, err
-		}
+	case e.Version == "2.0" && e.Type == "REQUEST":
+		return e.v2()
+	case e.Version == "1.0" && e.Type == "REQUEST":
+		return e.v1(HTTPv1)
+	case e.Version == "" && e.Type == "REQUEST":
+		return e.v1(RESTRequest)
+	case e.Version == "" && e.Type == "TOKEN":
 		if e.MethodArn == "" {
 			return Request{}, fmt.Errorf("%w: no methodArn", ErrMalformedEvent)
 		}
 		return Request{Kind: RESTToken, ARN: e.MethodArn, Authorization: e.AuthorizationToken}, nil
 	}
-	return Request{}, fmt.Errorf("%w: type %q version %q", ErrMalformedEvent, head.Type, head.Version)
+	return Request{}, fmt.Errorf("%w: type %q version %q", ErrMalformedEvent, e.Type, e.Version)
 }
 
-// v1Request is the REST REQUEST / HTTP 1.0 authorizer event. The HTTP 1.0
-// payload adds version, identitySource and authorizationToken to the REST
-// shape.
-type v1Request struct {
-	events.APIGatewayCustomAuthorizerRequestTypeRequest
+// event is the union of the members Request reads from the four authorizer
+// payloads, with aws-lambda-go's JSON names: the REST TOKEN event
+// (events.APIGatewayCustomAuthorizerRequest), the REST REQUEST and HTTP 1.0
+// event (events.APIGatewayCustomAuthorizerRequestTypeRequest, which HTTP 1.0
+// extends with version and authorizationToken) and the HTTP 2.0 event
+// (events.APIGatewayV2CustomAuthorizerV2Request). No two payloads give one
+// name different types among these members.
+type event struct {
+	Type               string `json:"type"`
 	Version            string `json:"version"`
-	IdentitySource     string `json:"identitySource"`
+	MethodArn          string `json:"methodArn"` // REST, HTTP 1.0
+	RouteArn           string `json:"routeArn"`  // HTTP 2.0
 	AuthorizationToken string `json:"authorizationToken"`
+
+	Headers                         map[string]string   `json:"headers"`
+	MultiValueHeaders               map[string][]string `json:"multiValueHeaders"` // REST, HTTP 1.0
+	QueryStringParameters           map[string]string   `json:"queryStringParameters"`
+	MultiValueQueryStringParameters map[string][]string `json:"multiValueQueryStringParameters"` // REST, HTTP 1.0
+	PathParameters                  map[string]string   `json:"pathParameters"`
+	StageVariables                  map[string]string   `json:"stageVariables"`
+
+	HTTPMethod     string `json:"httpMethod"` // REST, HTTP 1.0
+	Path           string `json:"path"`       // REST, HTTP 1.0
+	Resource       string `json:"resource"`   // REST, HTTP 1.0
+	RouteKey       string `json:"routeKey"`   // HTTP 2.0
+	RawPath        string `json:"rawPath"`    // HTTP 2.0
+	RawQueryString string `json:"rawQueryString"`
+
+	RequestContext struct {
+		RequestID string `json:"requestId"`
+		Path      string `json:"path"` // REST, HTTP 1.0
+		Identity  struct {
+			SourceIP   string     `json:"sourceIp"`
+			ClientCert clientCert `json:"clientCert"`
+		} `json:"identity"` // REST, HTTP 1.0
+		HTTP struct {
+			Method   string `json:"method"`
+			Path     string `json:"path"`
+			SourceIP string `json:"sourceIp"`
+		} `json:"http"` // HTTP 2.0
+		Authentication struct {
+			ClientCert clientCert `json:"clientCert"`
+		} `json:"authentication"` // HTTP 2.0
+	} `json:"requestContext"`
 }
 
-func decodeRequest(payload []byte, kind Kind) (Request, error) {
-	var e v1Request
-	if err := strict(payload, &e); err != nil {
-		return Request{}, err
-	}
+// clientCert has the JSON shape of both requestContext.identity.clientCert
+// (REST, HTTP 1.0) and requestContext.authentication.clientCert (HTTP 2.0).
+type clientCert = events.APIGatewayCustomAuthorizerRequestTypeRequestIdentityClientCert
+
+func (e *event) v1(kind Kind) (Request, error) {
 	if e.MethodArn == "" {
 		return Request{}, fmt.Errorf("%w: no methodArn", ErrMalformedEvent)
 	}
@@ -164,11 +200,7 @@ func decodeRequest(payload []byte, kind Kind) (Request, error) {
 	return r, nil
 }
 
-func decodeV2(payload []byte) (Request, error) {
-	var e events.APIGatewayV2CustomAuthorizerV2Request
-	if err := strict(payload, &e); err != nil {
-		return Request{}, err
-	}
+func (e *event) v2() (Request, error) {
 	if e.RouteArn == "" {
 		return Request{}, fmt.Errorf("%w: no routeArn", ErrMalformedEvent)
 	}
@@ -186,26 +218,9 @@ func decodeV2(payload []byte) (Request, error) {
 		RawQuery:      e.RawQueryString,
 	}
 	if c := e.RequestContext.Authentication.ClientCert; c.ClientCertPem != "" {
-		r.ClientCert = &events.APIGatewayCustomAuthorizerRequestTypeRequestIdentityClientCert{
-			ClientCertPem: c.ClientCertPem, IssuerDN: c.IssuerDN, SerialNumber: c.SerialNumber, SubjectDN: c.SubjectDN,
-			Validity: events.APIGatewayCustomAuthorizerRequestTypeRequestIdentityClientCertValidity{
-				NotAfter: c.Validity.NotAfter, NotBefore: c.Validity.NotBefore},
-		}
+		r.ClientCert = &c
 	}
 	return r, nil
-}
-
-// strict decodes one JSON value into v; trailing data is an error. Unknown
-// fields are allowed: API Gateway adds fields over time.
-func strict(payload []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: %v", ErrMalformedEvent, err)
-	}
-	if dec.More() {
-		return fmt.Errorf("%w: trailing data", ErrMalformedEvent)
-	}
-	return nil
 }
 
 func lower(in map[string]string) map[string]string {
