@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/apigw-guard/guard/shared/apigw"
 )
 
 // noReplay accepts every signature again, so one signed event can be
@@ -15,7 +17,8 @@ func (noReplay) Seen(context.Context, string, time.Time) (bool, error) { return 
 
 // BenchmarkSignedDecision is one warm signed-request decision: decode the
 // REST event, verify the RFC 9421 signature (keys held), build the
-// cache-safe policy, log the decision.
+// cache-safe policy, log the decision, encode the response: the call the
+// Lambda runtime makes (apigw.Handler's Invoke).
 func BenchmarkSignedDecision(b *testing.B) {
 	f := newFixture(b, nil, noReplay{})
 	p := signed(b, "rest-signed.json", signOpts{})
@@ -27,7 +30,7 @@ func BenchmarkSignedDecision(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		f.logs.Reset()
-		if _, err := f.h.handle(ctx, p); err != nil {
+		if _, err := apigw.Handler(f.h.handle).Invoke(ctx, p); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -46,7 +49,7 @@ func BenchmarkCredentialsDecision(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		f.logs.Reset()
-		if _, err := f.h.handle(ctx, p); err != nil {
+		if _, err := apigw.Handler(f.h.handle).Invoke(ctx, p); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/apigw-guard/guard/shared/apigw"
 	"github.com/apigw-guard/guard/shared/credential"
 	"github.com/apigw-guard/guard/shared/observe"
 	"github.com/apigw-guard/guard/shared/secretver"
@@ -77,7 +78,7 @@ func (c countedReader) Refresh(ctx context.Context) (secretver.Snapshot, bool, e
 
 // misconfigured counts every answer of a misconfigured function as a
 // fail-closed decision (Outcome error, Reason misconfigured).
-func (o *observer) misconfigured(next func(context.Context, json.RawMessage) (any, error)) func(context.Context, json.RawMessage) (any, error) {
+func (o *observer) misconfigured(next apigw.Handler) apigw.Handler {
 	return func(ctx context.Context, raw json.RawMessage) (any, error) {
 		start := time.Now()
 		resp, err := next(ctx, raw)

@@ -33,10 +33,10 @@ func main() {
 	h, err := setup(context.Background(), log, obs)
 	if err = errors.Join(obsErr, err); err != nil {
 		log.Error("bad configuration: every invocation fails closed until it is fixed", "err", err)
-		lambda.Start(obs.misconfigured(apigw.Misconfigured(log, err)))
+		lambda.Start(apigw.Handler(obs.misconfigured(apigw.Misconfigured(log, err))))
 		return
 	}
-	lambda.Start(h.handle)
+	lambda.Start(apigw.Handler(h.handle))
 }
 
 // setup builds the handler and everything it reuses across invocations. It

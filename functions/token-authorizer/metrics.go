@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/apigw-guard/guard/shared/apigw"
 	"github.com/apigw-guard/guard/shared/keyring"
 	"github.com/apigw-guard/guard/shared/observe"
 	"github.com/apigw-guard/guard/shared/revocation"
@@ -136,7 +137,7 @@ func (s countedSource) Refresh(ctx context.Context) (bool, error) {
 // misconfigured counts every answer of a misconfigured function as a
 // fail-closed decision (Outcome error, Reason misconfigured), so the
 // template's alarm sees it.
-func (o *observer) misconfigured(next func(context.Context, json.RawMessage) (any, error)) func(context.Context, json.RawMessage) (any, error) {
+func (o *observer) misconfigured(next apigw.Handler) apigw.Handler {
 	return func(ctx context.Context, raw json.RawMessage) (any, error) {
 		start := time.Now()
 		resp, err := next(ctx, raw)
