@@ -58,7 +58,7 @@ func setup(ctx context.Context, log *slog.Logger, obs *observer) (*handler, erro
 		if err != nil {
 			return nil, err
 		}
-		sources[cfg.keysIssuer] = keyring.FromSecret(reader)
+		sources[cfg.keysIssuer] = keyring.FromSecret(reader, keyring.WithSkippedVersion(obs.skippedVersion(log)))
 	}
 	if len(cfg.oidc) > 0 {
 		client := &http.Client{Timeout: 3 * time.Second}

@@ -34,6 +34,10 @@ const revocationEvery = time.Minute
 //	KeyRefreshes      Count of refreshes forced by an unknown kid, by Source
 //	                  (secret, jwks) and Result (refreshed, skipped: within the
 //	                  cool-down, error), rolled up by Result
+//	KeyVersionsSkipped Count of signing-key secret versions left out because
+//	                  they do not parse (only AWSPREVIOUS can be: a bad
+//	                  AWSCURRENT fails closed), by Stage; once per version per
+//	                  execution environment each time the secret changes
 //	RevocationLag     Milliseconds since the revocation view last read the table,
 //	                  at most once a minute, with RevocationEntries (Count) and,
 //	                  since the previous line, RevocationRefreshes,
@@ -118,6 +122,26 @@ func (o *observer) keySources(sources map[string]keyring.Source, secretIssuer st
 		out[iss] = countedSource{Source: src, o: o, origin: origin}
 	}
 	return out
+}
+
+// skippedVersion returns the hook keyring.FromSecret calls for a secret
+// version it leaves out: one warning log line (the secret's ID, stage,
+// version ID and cause, which never contains key material) and, with an
+// observer, KeyVersionsSkipped. Tokens signed with that version's keys get
+// 401 until it is fixed or rotated away, so an operator must hear of it.
+func (o *observer) skippedVersion(log *slog.Logger) keyring.SkippedVersion {
+	return func(ctx context.Context, secretID, stage, versionID string, err error) {
+		log.WarnContext(ctx, "signing key version skipped",
+			"secretId", secretID, "stage", stage, "version", versionID, "err", err.Error())
+		if o == nil {
+			return
+		}
+		r := o.metrics.Record(observe.Dimension{Name: "Service", Value: service}, observe.Dimension{Name: "Stage", Value: stage}).
+			Count("KeyVersionsSkipped", 1)
+		if err := r.Property("requestId", observe.RequestID(ctx)).Flush(); err != nil {
+			log.WarnContext(ctx, "write metrics", "err", err)
+		}
+	}
 }
 
 // countedSource counts a Source's Refresh calls: the ring makes one when a

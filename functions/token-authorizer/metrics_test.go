@@ -308,15 +308,7 @@ func TestMisconfiguredIsCounted(t *testing.T) {
 // watches: its namespace (the function's METRICS_NAMESPACE), its name and
 // its dimension set and values.
 func TestFailClosedAlarmSeesTheMetric(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "template.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var doc yaml.Node
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		t.Fatal(err)
-	}
-	resources := child(&doc, "Resources")
+	resources := templateResources(t)
 	alarm := child(resources, "TokenAuthorizerFailClosedAlarm", "Properties")
 	if alarm == nil {
 		t.Skip("template.yaml has no TokenAuthorizerFailClosedAlarm")
@@ -326,15 +318,22 @@ func TestFailClosedAlarmSeesTheMetric(t *testing.T) {
 	if ns == nil || envNS == nil || ns.Tag != envNS.Tag || ns.Value != envNS.Value {
 		t.Fatalf("alarm namespace %v, function METRICS_NAMESPACE %v: want the same", ns, envNS)
 	}
+	f := newFixture(t, map[string]string{"_KEYS_DOWN": "1"})
+	out := withObserver(t, f, "1")
+	_, _ = f.h.handle(invocation("r"), event(t, "rest-token.json", f.token(t, nil))) // keys down: fails closed
+	alarmWatches(t, alarm, parseEMF(t, out))
+}
+
+// alarmWatches checks that docs hold exactly one line of the metric alarm
+// watches, with a dimension set that is exactly the alarm's dimensions and
+// their values.
+func alarmWatches(t *testing.T, alarm *yaml.Node, docs []emf.Doc) {
+	t.Helper()
 	dims := map[string]string{}
 	for _, d := range child(alarm, "Dimensions").Content {
 		dims[child(d, "Name").Value] = child(d, "Value").Value
 	}
-
-	f := newFixture(t, map[string]string{"_KEYS_DOWN": "1"})
-	out := withObserver(t, f, "1")
-	_, _ = f.h.handle(invocation("r"), event(t, "rest-token.json", f.token(t, nil))) // keys down: fails closed
-	docs := emf.Find(parseEMF(t, out), child(alarm, "MetricName").Value)
+	docs = emf.Find(docs, child(alarm, "MetricName").Value)
 	if len(docs) != 1 {
 		t.Fatalf("%d lines with metric %s, want 1", len(docs), child(alarm, "MetricName").Value)
 	}
@@ -353,6 +352,69 @@ func TestFailClosedAlarmSeesTheMetric(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("dimension sets %v: none is exactly the alarm's %v", docs[0].Dimensions, names)
+	}
+}
+
+// templateResources reads template.yaml's Resources.
+func templateResources(t *testing.T) *yaml.Node {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return child(&doc, "Resources")
+}
+
+// TestSkippedKeyVersionLoggedAndCounted: the hook keyring.FromSecret calls
+// for a left-out AWSPREVIOUS writes one warning line without key material
+// and the KeyVersionsSkipped metric the template's alarm watches.
+func TestSkippedKeyVersionLoggedAndCounted(t *testing.T) {
+	var out, logs bytes.Buffer
+	o, err := newObserver(func(k string) string {
+		return map[string]string{"METRICS_NAMESPACE": "guard/test-stack"}[k]
+	}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := observe.NewLogger(observe.WithWriter(&logs))
+	cause := errors.New(`parse JWK: HS256 key "weak" is 40 bits, want at least 256`)
+	o.skippedVersion(log)(invocation("req-7"), "guard/signing-keys", "AWSPREVIOUS", "v-0042", cause)
+
+	var line map[string]any
+	if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+		t.Fatalf("log %q: %v", logs.String(), err)
+	}
+	for k, want := range map[string]string{
+		"level": "WARN", "message": "signing key version skipped", "secretId": "guard/signing-keys",
+		"stage": "AWSPREVIOUS", "version": "v-0042", "err": cause.Error(),
+	} {
+		if line[k] != want {
+			t.Errorf("log %s = %v, want %q (line %s)", k, line[k], want, logs.String())
+		}
+	}
+	docs := parseEMF(t, &out)
+	if n, _ := emf.Find(docs, "KeyVersionsSkipped")[0].Value("KeyVersionsSkipped"); n != 1 {
+		t.Errorf("KeyVersionsSkipped = %v, want 1", n)
+	}
+	if docs[0].Fields["requestId"] != "req-7" {
+		t.Errorf("requestId = %v", docs[0].Fields["requestId"])
+	}
+	resources := templateResources(t)
+	alarm := child(resources, "TokenAuthorizerKeyVersionSkippedAlarm", "Properties")
+	if alarm == nil {
+		t.Fatal("template.yaml has no TokenAuthorizerKeyVersionSkippedAlarm")
+	}
+	alarmWatches(t, alarm, docs)
+
+	// Without an observer (metrics off) the line is still logged.
+	logs.Reset()
+	(*observer)(nil).skippedVersion(log)(invocation("req-8"), "guard/signing-keys", "AWSPREVIOUS", "v-0042", cause)
+	if !strings.Contains(logs.String(), "signing key version skipped") {
+		t.Errorf("nil observer: log %q", logs.String())
 	}
 }
 

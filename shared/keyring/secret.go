@@ -19,12 +19,37 @@ import (
 // must be well formed, and the failure is remembered until the secret
 // changes, so a bad version costs one parse, not one per request.
 // Refresh is r's [secretver.Reader.Refresh], with its cool-down.
-func FromSecret(r *secretver.Reader) Source {
-	return &secretSource{reader: r}
+//
+// A bad AWSPREVIOUS is the exception: it is left out (its tokens get 401,
+// unknown kid) so that it cannot take the current keys down with it, and
+// reported to the [WithSkippedVersion] hook.
+func FromSecret(r *secretver.Reader, opts ...SecretOption) Source {
+	s := &secretSource{reader: r}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
+}
+
+// SecretOption configures [FromSecret].
+type SecretOption func(*secretSource)
+
+// SkippedVersion is told of a secret version whose keys were left out:
+// the secret's ID, the version's stage and ID, and why (an error that
+// never contains key material). It is called once per version each time
+// the secret's content changes, with the source's lock held, so it must
+// be quick and must not call the source.
+type SkippedVersion func(ctx context.Context, secretID, stage, versionID string, err error)
+
+// WithSkippedVersion sets the hook told of left-out versions; without it
+// they are left out silently.
+func WithSkippedVersion(f SkippedVersion) SecretOption {
+	return func(s *secretSource) { s.skipped = f }
 }
 
 type secretSource struct {
-	reader *secretver.Reader
+	reader  *secretver.Reader
+	skipped SkippedVersion // nil: none
 
 	mu         sync.Mutex
 	generation uint64 // of the snapshot keys (or err) came from; 0 = none
@@ -43,13 +68,13 @@ func (s *secretSource) Keys(ctx context.Context) ([]Key, error) {
 	if s.generation != 0 && snap.Generation == s.generation {
 		return s.keys, s.err
 	}
-	s.keys, s.err = s.build(snap)
+	s.keys, s.err = s.build(ctx, snap)
 	s.generation = snap.Generation
 	return s.keys, s.err
 }
 
 // build assembles the keys of snap's versions. s.mu is held.
-func (s *secretSource) build(snap secretver.Snapshot) ([]Key, error) {
+func (s *secretSource) build(ctx context.Context, snap secretver.Snapshot) ([]Key, error) {
 	parsed := make(map[string][]Key, len(snap.Versions))
 	var keys []Key
 	seen := map[string]bool{}
@@ -66,6 +91,9 @@ func (s *secretSource) build(snap secretver.Snapshot) ([]Key, error) {
 				// current keys down with it: its tokens get 401 (unknown
 				// kid), the current ones keep verifying. A bad AWSCURRENT
 				// fails closed: signers use it, so the rotation is broken.
+				if s.skipped != nil {
+					s.skipped(ctx, s.reader.SecretID(), v.Stage, v.ID, err)
+				}
 				continue
 			}
 		}

@@ -198,23 +198,53 @@ func TestFromSecretBadVersion(t *testing.T) {
 // AWSPREVIOUS is left out, so the current keys keep verifying; the same in
 // AWSCURRENT fails closed.
 func TestFromSecretBadPreviousVersion(t *testing.T) {
-	store := &secretStore{}
-	store.put(`not a JWK`)
-	store.put(hsJWK(t, "current", 7))
-	store.syncCache()
-	r := newRing(t, map[string]keyring.Source{issuer: keyring.FromSecret(secretver.New(secretID, store, store))})
-	k, err := r.Key(context.Background(), issuer, "current")
-	if err != nil || k.ID != "current" || k.Origin != secretver.StageCurrent {
-		t.Fatalf("Key(current) = %+v, %v; want the AWSCURRENT key", k, err)
+	type skip struct{ secret, stage, version, err string }
+	var skips []skip
+	hook := keyring.WithSkippedVersion(func(_ context.Context, secret, stage, version string, err error) {
+		skips = append(skips, skip{secret, stage, version, err.Error()})
+	})
+	const weak = `{"kty":"oct","k":"c2hvcnQ","alg":"HS256","kid":"weak"}` // 5 bytes: too short
+	for _, previous := range []string{`not a JWK`, weak} {
+		skips = nil
+		store := &secretStore{}
+		store.put(previous)
+		store.put(hsJWK(t, "current", 7))
+		store.syncCache()
+		r := newRing(t, map[string]keyring.Source{issuer: keyring.FromSecret(secretver.New(secretID, store, store), hook)})
+		for range 3 {
+			k, err := r.Key(context.Background(), issuer, "current")
+			if err != nil || k.ID != "current" || k.Origin != secretver.StageCurrent {
+				t.Fatalf("Key(current) = %+v, %v; want the AWSCURRENT key", k, err)
+			}
+		}
+		if _, err := r.Key(context.Background(), issuer, "weak"); !errors.Is(err, keyring.ErrUnknownKey) {
+			t.Errorf("Key(weak) = %v, want ErrUnknownKey: the bad version is left out", err)
+		}
+		// Once per content: the lookups above (and the forced refresh for
+		// "weak", which found the same content) report it once.
+		if len(skips) != 1 {
+			t.Fatalf("previous %q: skipped-version hook called %d times (%v), want once", previous, len(skips), skips)
+		}
+		got := skips[0]
+		if got.secret != secretID || got.stage != secretver.StagePrevious || got.version == "" || got.err == "" {
+			t.Errorf("hook got %+v; want the secret id, AWSPREVIOUS, a version id and the cause", got)
+		}
+		if strings.Contains(got.err, "c2hvcnQ") {
+			t.Errorf("hook's error %q holds key material", got.err)
+		}
 	}
 
+	skips = nil
 	bad := &secretStore{}
 	bad.put(hsJWK(t, "previous", 8))
 	bad.put(`not a JWK`)
 	bad.syncCache()
-	r = newRing(t, map[string]keyring.Source{issuer: keyring.FromSecret(secretver.New(secretID, bad, bad))})
+	r := newRing(t, map[string]keyring.Source{issuer: keyring.FromSecret(secretver.New(secretID, bad, bad), hook)})
 	if _, err := r.Key(context.Background(), issuer, "previous"); !errors.Is(err, keyring.ErrKeysUnavailable) {
 		t.Fatalf("bad AWSCURRENT: err = %v, want ErrKeysUnavailable", err)
+	}
+	if len(skips) != 0 {
+		t.Errorf("bad AWSCURRENT reported as skipped (%v): it fails closed instead", skips)
 	}
 }
 
