@@ -110,8 +110,10 @@ func (fs *faultStack) badSecretValue(t *testing.T, tok string) {
 	if countDecisions(recs, "error", "keys_unavailable") == 0 {
 		t.Errorf("bad AWSCURRENT: no error/keys_unavailable decision logged")
 	}
-	// After one good version the bad one is AWSPREVIOUS (left out); after
-	// two it is gone. Either way the new key's tokens verify.
+	// After one good version the bad one is AWSPREVIOUS (left out, and
+	// reported); after two it is gone. Either way the new key's tokens
+	// verify.
+	_, goodAt := fs.decisions(0)
 	for i := 0; i < 2; i++ {
 		set, err := signer.Generate(demo.Alg, 0)
 		if err != nil {
@@ -136,6 +138,9 @@ func (fs *faultStack) badSecretValue(t *testing.T, tok string) {
 		t.Logf("%d good version(s) after the bad one: a token of the new AWSCURRENT key answers %d", i+1, code)
 		if code != 200 {
 			t.Errorf("%d good version(s) after the bad one: new-key token %d, want 200", i+1, code)
+		}
+		if i == 0 {
+			fs.wantSkippedVersionReported(t, goodAt)
 		}
 	}
 	t.Logf("bad AWSCURRENT: failed closed %v after the put; authorizer %s", first500.Sub(putAt).Round(time.Millisecond), fs.authorizerState())
@@ -521,4 +526,35 @@ func shotCodes(shots []shot) string {
 		fmt.Fprintf(&b, "+%dms:%d ", s.at.Sub(shots[0].at).Milliseconds(), s.code)
 	}
 	return b.String()
+}
+
+// wantSkippedVersionReported checks that the token authorizer, since
+// offset in its logs, reported the bad version it left out as AWSPREVIOUS:
+// a warning line without the value and a KeyVersionsSkipped metric.
+func (fs *faultStack) wantSkippedVersionReported(t *testing.T, offset int) {
+	t.Helper()
+	out := fs.logs.String()
+	var warned, counted bool
+	for _, line := range strings.Split(out[min(offset, len(out)):], "\n") {
+		_, rest, ok := strings.Cut(line, "[TokenAuthorizerFunction] ")
+		if !ok {
+			continue
+		}
+		var rec map[string]any
+		if json.Unmarshal([]byte(rest), &rec) != nil {
+			continue
+		}
+		if rec["message"] == "signing key version skipped" && rec["stage"] == "AWSPREVIOUS" && rec["secretId"] == demo.SecretName {
+			warned = true
+			if strings.Contains(rest, "not a JWK") {
+				t.Errorf("the warning holds the version's value: %s", rest)
+			}
+		}
+		if n, ok := rec["KeyVersionsSkipped"].(float64); ok && n == 1 && rec["Stage"] == "AWSPREVIOUS" {
+			counted = true
+		}
+	}
+	if !warned || !counted {
+		t.Errorf("left-out AWSPREVIOUS: warning logged %v, KeyVersionsSkipped counted %v; want both", warned, counted)
+	}
 }
