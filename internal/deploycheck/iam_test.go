@@ -12,12 +12,26 @@ import (
 // (it is the role API Gateway's account setting needs for REST logs).
 var allowedManagedPolicies = []string{"AmazonAPIGatewayPushToCloudWatchLogs"}
 
+// samManagedPolicyEvents are the SAM function event types for which SAM
+// attaches an AWS managed policy to the role it generates, with the read
+// actions on every resource of the kind (serverless-application-model#2118):
+// write an AWS::Lambda::EventSourceMapping and a statement naming the
+// source instead.
+var samManagedPolicyEvents = map[string]string{
+	"SQS":      "AWSLambdaSQSQueueExecutionRole",
+	"Kinesis":  "AWSLambdaKinesisExecutionRole",
+	"DynamoDB": "AWSLambdaDynamoDBExecutionRole",
+	"MSK":      "AWSLambdaMSKExecutionRole",
+}
+
 // checkIAM finds every IAM statement in the template (function Policies,
 // roles, managed and inline policies, resource policies, both branches of
 // every Fn::If) and refuses an Allow with a wildcard or computed action,
 // NotAction, or an identity statement on any resource ("*"). Function
 // Policies entries that are not statements (managed policy names, SAM
-// policy templates) are refused too: their statements cannot be checked.
+// policy templates) are refused too: their statements cannot be checked;
+// so are function events for which SAM attaches a managed policy
+// ([samManagedPolicyEvents]).
 func checkIAM(tp tmpl) []string {
 	var problems []string
 	bad := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
@@ -30,6 +44,18 @@ func checkIAM(tp tmpl) []string {
 	for _, id := range ids {
 		props := tp.props(id)
 		if obj(tp.resource(id))["Type"] == "AWS::Serverless::Function" {
+			events := obj(props["Events"])
+			names := make([]string, 0, len(events))
+			for name := range events {
+				names = append(names, name)
+			}
+			sort.Strings(names)
+			for _, name := range names {
+				typ, _ := obj(events[name])["Type"].(string)
+				if policy, ok := samManagedPolicyEvents[typ]; ok {
+					bad("%s: event %s (%s) makes SAM attach %s, which reads every %s source; use an AWS::Lambda::EventSourceMapping", id, name, typ, policy, typ)
+				}
+			}
 			pol := props["Policies"]
 			if s, ok := pol.(string); ok {
 				pol = []any{s}
@@ -176,6 +202,12 @@ func TestNoWildcardIAM(t *testing.T) {
 		c.props("ApiGatewayCloudWatchRole")["Policies"] = []any{map[string]any{"PolicyName": "p", "PolicyDocument": map[string]any{
 			"Statement": []any{map[string]any{"Sid": "Logs", "Effect": "Allow", "Action": "logs:*", "Resource": "arn:aws:logs:us-east-1:1:log-group:x"}}}}}
 		expectProblem(t, checkIAM(c), `ApiGatewayCloudWatchRole (Logs): Allow of "logs:*"`)
+	})
+	t.Run("SAM SQS event", func(t *testing.T) {
+		c := tp.clone(t)
+		obj(c.props("CacheInvalidatorFunction")["Events"])["Queue"] = map[string]any{
+			"Type": "SQS", "Properties": map[string]any{"Queue": map[string]any{"Fn::GetAtt": "RevocationQueue.Arn"}}}
+		expectProblem(t, checkIAM(c), "CacheInvalidatorFunction: event Queue (SQS) makes SAM attach AWSLambdaSQSQueueExecutionRole")
 	})
 	t.Run("managed policy", func(t *testing.T) {
 		c := tp.clone(t)

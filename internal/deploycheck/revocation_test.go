@@ -3,14 +3,14 @@ package deploycheck
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 )
 
 // checkRevocation checks what makes a revocation take effect everywhere:
 // response caching is off on the REST API (a cached authenticated response
 // would outlive the revocation), and the invalidator takes SQS batches with
-// partial-batch failure reporting and a dead-letter queue.
+// partial-batch failure reporting and a dead-letter queue (through an
+// AWS::Lambda::EventSourceMapping: see checkIAM on SAM's SQS events).
 func checkRevocation(tp tmpl) []string {
 	var problems []string
 	bad := func(format string, a ...any) { problems = append(problems, fmt.Sprintf(format, a...)) }
@@ -27,36 +27,25 @@ func checkRevocation(tp tmpl) []string {
 		}
 	}
 	queues := 0
-	for id, ev := range obj(tp.props("CacheInvalidatorFunction")["Events"]) {
-		e := obj(ev)
-		if e["Type"] != "SQS" {
+	for _, id := range tp.ofType("AWS::Lambda::EventSourceMapping") {
+		props := tp.props(id)
+		if fn, _ := refOf(props["FunctionName"]); fn != "CacheInvalidatorFunction" {
+			continue
+		}
+		queue, _, _ := getAttOf(props["EventSourceArn"])
+		if tp.resource(queue)["Type"] != "AWS::SQS::Queue" {
 			continue
 		}
 		queues++
-		props := obj(e["Properties"])
 		if !slices.Contains(list(props["FunctionResponseTypes"]), any("ReportBatchItemFailures")) {
-			bad("CacheInvalidatorFunction event %s: no ReportBatchItemFailures", id)
-		}
-		// !GetAtt Queue.Arn reads as "Queue.Arn" or as ["Queue", "Arn"].
-		var queue string
-		switch g := obj(props["Queue"])["Fn::GetAtt"].(type) {
-		case string:
-			queue, _, _ = strings.Cut(g, ".")
-		case []any:
-			if len(g) == 2 {
-				queue = fmt.Sprint(g[0])
-			}
-		}
-		if tp.resource(queue)["Type"] != "AWS::SQS::Queue" {
-			bad("CacheInvalidatorFunction event %s: the queue is not a queue of this template", id)
-			continue
+			bad("%s: no ReportBatchItemFailures", id)
 		}
 		if obj(tp.props(queue)["RedrivePolicy"])["deadLetterTargetArn"] == nil {
 			bad("queue %s has no dead-letter queue", queue)
 		}
 	}
 	if queues == 0 {
-		bad("CacheInvalidatorFunction has no SQS event")
+		bad("no event source mapping feeds CacheInvalidatorFunction from a queue of this template")
 	}
 	return problems
 }
@@ -72,8 +61,13 @@ func TestRevocationWiring(t *testing.T) {
 	})
 	t.Run("no partial batch failures", func(t *testing.T) {
 		c := tp.clone(t)
-		delete(obj(obj(obj(c.props("CacheInvalidatorFunction")["Events"])["RevocationMessages"])["Properties"]), "FunctionResponseTypes")
-		expectProblem(t, checkRevocation(c), "no ReportBatchItemFailures")
+		delete(c.props("RevocationQueueMapping"), "FunctionResponseTypes")
+		expectProblem(t, checkRevocation(c), "RevocationQueueMapping: no ReportBatchItemFailures")
+	})
+	t.Run("no queue mapping", func(t *testing.T) {
+		c := tp.clone(t)
+		delete(c.resources(), "RevocationQueueMapping")
+		expectProblem(t, checkRevocation(c), "no event source mapping feeds CacheInvalidatorFunction")
 	})
 	t.Run("no dead-letter queue", func(t *testing.T) {
 		c := tp.clone(t)
@@ -81,3 +75,4 @@ func TestRevocationWiring(t *testing.T) {
 		expectProblem(t, checkRevocation(c), "queue RevocationQueue has no dead-letter queue")
 	})
 }
+
