@@ -50,6 +50,19 @@ func (p pairs) Set(s string) error {
 	return nil
 }
 
+// list is a repeatable flag.
+type list []string
+
+func (l *list) String() string { return strings.Join(*l, ",") }
+
+func (l *list) Set(s string) error {
+	if s == "" {
+		return errors.New("want a value")
+	}
+	*l = append(*l, s)
+	return nil
+}
+
 // config reads the command line into a stack configuration. TestConfig
 // checks it directly; the end-to-end tests (e2e_test.go) run the built
 // binary with a real command line.
@@ -63,6 +76,7 @@ func config(args []string) (stack.Config, error) {
 	fs.StringVar(&cfg.Overrides, "overrides", "", "function environment overrides, sam --env-vars format (default local/overrides.json if present)")
 	fs.Var(pairs(cfg.Folders), "folder", "LogicalId=folder when a function's build folder is not its kebab-case name (repeatable)")
 	fs.Var(pairs(cfg.Parameters), "param", "template parameter override Name=value (repeatable)")
+	fs.Var((*list)(&cfg.APIKeys), "api-key", "an API key value that ApiKeyRequired methods accept, beside the demo partner's usage keys (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}

@@ -9,7 +9,8 @@ import (
 
 func TestConfig(t *testing.T) {
 	t.Setenv("LOCALGW_PORT", "")
-	cfg, err := config([]string{"-port", "3100", "-template", "t.yaml", "-folder", "ExampleBackendFunction=echo-backend", "-param", "StageName=test"})
+	cfg, err := config([]string{"-port", "3100", "-template", "t.yaml", "-folder", "ExampleBackendFunction=echo-backend", "-param", "StageName=test",
+		"-api-key", "key-one-0123456789abcd", "-api-key", "key-two-0123456789abcd"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -19,11 +20,14 @@ func TestConfig(t *testing.T) {
 	if cfg.Folders["ExampleBackendFunction"] != "echo-backend" || cfg.Parameters["StageName"] != "test" {
 		t.Errorf("folders %v params %v", cfg.Folders, cfg.Parameters)
 	}
+	if len(cfg.APIKeys) != 2 || cfg.APIKeys[0] != "key-one-0123456789abcd" || cfg.APIKeys[1] != "key-two-0123456789abcd" {
+		t.Errorf("api keys %v", cfg.APIKeys)
+	}
 	t.Setenv("LOCALGW_PORT", "3200")
 	if cfg, err := config(nil); err != nil || cfg.Addr != "127.0.0.1:3200" {
 		t.Errorf("LOCALGW_PORT: addr %q err %v, want 127.0.0.1:3200", cfg.Addr, err)
 	}
-	for _, bad := range [][]string{{"-port", "0"}, {"-folder", "nope"}, {"-nope"}} {
+	for _, bad := range [][]string{{"-port", "0"}, {"-folder", "nope"}, {"-nope"}, {"-api-key", ""}} {
 		if _, err := config(bad); err == nil {
 			t.Errorf("config(%v) accepted", bad)
 		}

@@ -3,6 +3,7 @@ package demo
 import (
 	"context"
 	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,6 +41,10 @@ var ErrOtherCredentials = errors.New("the request credentials secret holds other
 type CredentialVersion struct {
 	// Key is PartnerKeyID's HMAC key.
 	Key []byte
+	// UsageKey is PartnerKeyID's usage_key: the API key value the request
+	// authorizer returns as usageIdentifierKey, which the partner usage
+	// plan's API key must have (the local gateway is given it).
+	UsageKey string
 	// ClientSecret is OpsClientID's secret, in clear: the secret itself
 	// holds only its salted hash.
 	ClientSecret string
@@ -66,7 +71,7 @@ type credentialFile struct {
 
 // SeedCredentials makes sure the request credentials secret secretID exists
 // with an AWSPREVIOUS and an AWSCURRENT version of a demo document (an HMAC
-// key for PartnerKeyID, a client OpsClientID), and returns the demo
+// key and a usage key for PartnerKeyID, a client OpsClientID), and returns the demo
 // material. As with [Seed], both versions are kept in dataDir (mode 0600) so
 // that a restarted local Secrets Manager gets the same keys and secrets. An
 // existing secret is left as it is; when its AWSCURRENT version is not the
@@ -138,23 +143,30 @@ type storedCredentials struct {
 }
 
 // credentialsFile reads one version's file from dir, or generates and saves
-// a new one.
+// a new one. A file saved before demo partners had a usage key gets one
+// (the HMAC key and the client secret stay) and is saved again.
 func credentialsFile(dir, name string) (storedCredentials, error) {
 	p := filepath.Join(dir, name)
 	b, err := os.ReadFile(p)
+	var s storedCredentials
 	switch {
 	case err == nil:
-		s, err := parseCredentialsFile(b)
+		s, err = parseCredentialsFile(b)
 		if err != nil {
 			return storedCredentials{}, fmt.Errorf("%s: %w (delete it to get new demo credentials)", p, err)
 		}
-		return s, nil
+		if s.version.UsageKey != "" {
+			return s, nil
+		}
+		if s, err = withUsageKey(s); err != nil {
+			return storedCredentials{}, fmt.Errorf("%s: %w", p, err)
+		}
 	case !errors.Is(err, os.ErrNotExist):
 		return storedCredentials{}, fmt.Errorf("read demo credentials: %w", err)
-	}
-	s, err := generateCredentials()
-	if err != nil {
-		return storedCredentials{}, err
+	default:
+		if s, err = generateCredentials(); err != nil {
+			return storedCredentials{}, err
+		}
 	}
 	if b, err = json.MarshalIndent(s.file, "", "  "); err != nil {
 		return storedCredentials{}, err
@@ -168,8 +180,38 @@ func credentialsFile(dir, name string) (storedCredentials, error) {
 	return s, nil
 }
 
+// newUsageKey makes a demo API key value: API Gateway wants 20 to 128
+// characters; this is 37.
+func newUsageKey() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return "demo-" + hex.EncodeToString(b), nil
+}
+
+// withUsageKey gives the partner of a stored version a new usage key.
+func withUsageKey(s storedCredentials) (storedCredentials, error) {
+	doc, err := credential.Parse([]byte(s.file.SecretString))
+	if err != nil {
+		return storedCredentials{}, err
+	}
+	if s.version.UsageKey, err = newUsageKey(); err != nil {
+		return storedCredentials{}, err
+	}
+	e := doc.HMAC[PartnerKeyID]
+	e.UsageKey = s.version.UsageKey
+	doc.HMAC[PartnerKeyID] = e
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return storedCredentials{}, err
+	}
+	s.file.SecretString = string(b)
+	return s, nil
+}
+
 // generateCredentials makes a new demo document: 32 random bytes of HMAC
-// key, a generated client secret and its hash.
+// key with a usage key, a generated client secret and its hash.
 func generateCredentials() (storedCredentials, error) {
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
@@ -183,8 +225,12 @@ func generateCredentials() (storedCredentials, error) {
 	if err != nil {
 		return storedCredentials{}, err
 	}
+	usage, err := newUsageKey()
+	if err != nil {
+		return storedCredentials{}, err
+	}
 	doc, err := json.Marshal(credential.Document{
-		HMAC:    map[string]credential.HMACEntry{PartnerKeyID: {Key: key}},
+		HMAC:    map[string]credential.HMACEntry{PartnerKeyID: {Key: key, UsageKey: usage}},
 		Clients: map[string]credential.ClientEntry{OpsClientID: entry},
 	})
 	if err != nil {
@@ -192,7 +238,7 @@ func generateCredentials() (storedCredentials, error) {
 	}
 	return storedCredentials{
 		file:    credentialFile{SecretString: string(doc), ClientSecret: secret},
-		version: CredentialVersion{Key: key, ClientSecret: secret},
+		version: CredentialVersion{Key: key, UsageKey: usage, ClientSecret: secret},
 	}, nil
 }
 
@@ -211,5 +257,5 @@ func parseCredentialsFile(b []byte) (storedCredentials, error) {
 	if _, client := doc.Clients[OpsClientID]; !ok || !client || f.ClientSecret == "" {
 		return storedCredentials{}, fmt.Errorf("want an HMAC key %q, a client %q and its clientSecret", PartnerKeyID, OpsClientID)
 	}
-	return storedCredentials{file: f, version: CredentialVersion{Key: k.Key, ClientSecret: f.ClientSecret}}, nil
+	return storedCredentials{file: f, version: CredentialVersion{Key: k.Key, UsageKey: k.UsageKey, ClientSecret: f.ClientSecret}}, nil
 }

@@ -3,6 +3,7 @@ package demo_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -108,7 +109,14 @@ func TestSeedCredentials(t *testing.T) {
 	}}})
 	keys, err := store.HMACKeys(ctx, "partner-a")
 	if err != nil || len(keys) != 2 || !bytes.Equal(keys[0].Secret, c.Current.Key) || !bytes.Equal(keys[1].Secret, c.Previous.Key) {
-		t.Errorf("HMACKeys(partner-a) = %d keys, %v; want the current then the previous key", len(keys), err)
+		t.Fatalf("HMACKeys(partner-a) = %d keys, %v; want the current then the previous key", len(keys), err)
+	}
+	// Each version's partner has a usage key (an API key value: 20 to 128
+	// characters), the one returned.
+	if keys[0].UsageKey != c.Current.UsageKey || keys[1].UsageKey != c.Previous.UsageKey ||
+		len(c.Current.UsageKey) < 20 || len(c.Current.UsageKey) > 128 || c.Current.UsageKey == c.Previous.UsageKey {
+		t.Errorf("usage keys %q, %q in the secret, %q, %q returned; want two different API key values",
+			keys[0].UsageKey, keys[1].UsageKey, c.Current.UsageKey, c.Previous.UsageKey)
 	}
 	for _, tc := range []struct {
 		secret, stage string
@@ -178,5 +186,54 @@ func TestSeedCredentialsRefusesABrokenFile(t *testing.T) {
 	}
 	if sm.creates != 0 {
 		t.Errorf("%d CreateSecret calls, want none", sm.creates)
+	}
+}
+
+// TestSeedCredentialsAddsAUsageKey: a data folder saved before demo
+// partners had a usage key gets one; the HMAC key and the client secret
+// stay, and the file is saved with it.
+func TestSeedCredentialsAddsAUsageKey(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	c, err := demo.SeedCredentials(ctx, newFakeSecrets(), "creds", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Take the usage key out of the saved current version, as older files are.
+	p := filepath.Join(dir, "current.credentials.json")
+	var f map[string]string
+	b, err := os.ReadFile(p)
+	if err != nil || json.Unmarshal(b, &f) != nil {
+		t.Fatalf("read %s: %v", p, err)
+	}
+	doc, err := credential.Parse([]byte(f["secretString"]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := doc.HMAC["partner-a"]
+	e.UsageKey = ""
+	doc.HMAC["partner-a"] = e
+	old, _ := json.Marshal(doc)
+	f["secretString"] = string(old)
+	b, _ = json.Marshal(f)
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	again, err := demo.SeedCredentials(ctx, newFakeSecrets(), "creds", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Current.UsageKey == "" || again.Current.UsageKey == c.Current.UsageKey ||
+		!bytes.Equal(again.Current.Key, c.Current.Key) || again.Current.ClientSecret != c.Current.ClientSecret {
+		t.Errorf("upgraded current version: usage key %q (was %q), same HMAC key %v, same client secret %v; want a new usage key and the rest kept",
+			again.Current.UsageKey, c.Current.UsageKey, bytes.Equal(again.Current.Key, c.Current.Key), again.Current.ClientSecret == c.Current.ClientSecret)
+	}
+	if again.Previous.UsageKey != c.Previous.UsageKey {
+		t.Errorf("previous version's usage key changed: %q, was %q", again.Previous.UsageKey, c.Previous.UsageKey)
+	}
+	third, err := demo.SeedCredentials(ctx, newFakeSecrets(), "creds", dir)
+	if err != nil || third.Current.UsageKey != again.Current.UsageKey {
+		t.Errorf("third seed: usage key %q, %v; want the saved %q", third.Current.UsageKey, err, again.Current.UsageKey)
 	}
 }

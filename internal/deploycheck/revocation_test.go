@@ -75,4 +75,3 @@ func TestRevocationWiring(t *testing.T) {
 		expectProblem(t, checkRevocation(c), "queue RevocationQueue has no dead-letter queue")
 	})
 }
-

@@ -23,8 +23,9 @@ type authResult struct {
 	principalID string
 	context     map[string]any // as returned; numbers are json.Number
 	doc         *policy.Document
-	simple      bool // an HTTP API simple response
-	authorized  bool // its isAuthorized
+	simple      bool   // an HTTP API simple response
+	authorized  bool   // its isAuthorized
+	usageKey    string // a REST answer's usageIdentifierKey, "" if none
 	latency     time.Duration
 }
 
@@ -52,7 +53,7 @@ func (g *Gateway) authorize(ctx context.Context, q *request, az *authorizer) (*a
 		if cached, hit := g.cache.get(scope(q.api), key); hit {
 			q.log.AuthorizerCache = "hit"
 			res = &authResult{principalID: cached.principalID, context: cached.context, doc: cached.doc,
-				simple: cached.simple, authorized: cached.authorized} // latency 0: nothing was invoked
+				simple: cached.simple, authorized: cached.authorized, usageKey: cached.usageKey} // latency 0: nothing was invoked
 		} else {
 			q.log.AuthorizerCache = "miss"
 		}
@@ -221,7 +222,33 @@ func parseIAMResponse(payload []byte, rest bool) (*authResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &authResult{principalID: *principal, context: ctx, doc: &doc}, nil
+	res := &authResult{principalID: *principal, context: ctx, doc: &doc}
+	if raw, ok := obj["usageIdentifierKey"]; ok && rest {
+		var key *string
+		if err := json.Unmarshal(raw, &key); err != nil {
+			return nil, fmt.Errorf("%w: usageIdentifierKey is not a string", errMalformed)
+		}
+		if key != nil {
+			res.usageKey = *key
+		}
+	}
+	return res, nil
+}
+
+// checkAPIKey applies a REST route's ApiKeyRequired with ApiKeySourceType
+// AUTHORIZER: the authorizer's usageIdentifierKey must be one of the
+// gateway's API keys ([WithAPIKeys]). It returns the key's id.
+func (g *Gateway) checkAPIKey(q *request, res *authResult) (string, bool) {
+	if res == nil || res.usageKey == "" {
+		q.log.AuthorizerError = "API key required: the authorizer returned no usageIdentifierKey"
+		return "", false
+	}
+	id, ok := g.apiKeys[res.usageKey]
+	if !ok {
+		q.log.AuthorizerError = "API key required: the usageIdentifierKey is not a key of a usage plan"
+		return "", false
+	}
+	return id, true
 }
 
 // parseSimpleResponse reads an HTTP API simple response {isAuthorized, context}.

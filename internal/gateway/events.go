@@ -158,6 +158,9 @@ type restProxyIdentity struct {
 	UserArn                       *string `json:"userArn"`
 	UserAgent                     string  `json:"userAgent"`
 	User                          *string `json:"user"`
+	// APIKey and APIKeyID are set on methods that require an API key.
+	APIKey   string `json:"apiKey,omitempty"`
+	APIKeyID string `json:"apiKeyId,omitempty"`
 }
 
 // httpProxyEvent is an HTTP API Lambda proxy integration's input (payload 2.0).

@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
@@ -44,9 +46,10 @@ type Gateway struct {
 	region    string
 	account   string
 	maxBody   int64
-	restLimit time.Duration // REST integration timeout
-	httpLimit time.Duration // HTTP API integration timeout
-	authLimit time.Duration // HTTP API authorizer timeout
+	restLimit time.Duration     // REST integration timeout
+	httpLimit time.Duration     // HTTP API integration timeout
+	authLimit time.Duration     // HTTP API authorizer timeout
+	apiKeys   map[string]string // API key value -> id ([WithAPIKeys])
 }
 
 type apiState struct {
@@ -76,6 +79,31 @@ func WithLogger(l *slog.Logger) Option { return func(g *Gateway) { g.log = l } }
 // access log. The default writes none.
 func WithAccessLog(w io.Writer) Option { return func(g *Gateway) { g.access = &accessLog{w: w} } }
 
+// WithAPIKeys sets the values of the API keys that usage plans attach to
+// the REST APIs' stages. A route with Auth.ApiKeyRequired (the template's
+// ApiKeySourceType is AUTHORIZER) is served only when its authorizer
+// returned one of them as usageIdentifierKey; otherwise API Gateway answers
+// 403 Forbidden (gateway response INVALID_API_KEY), and so does the local
+// gateway. Usage plans themselves (throttle, quota) are not emulated, and
+// the keys are not read from the template: API Gateway generates the value
+// of an AWS::ApiGateway::ApiKey without Value at deploy time. The default
+// is no keys: every API-key route answers 403.
+func WithAPIKeys(values ...string) Option {
+	return func(g *Gateway) {
+		for _, v := range values {
+			if v != "" {
+				g.apiKeys[v] = apiKeyID(v)
+			}
+		}
+	}
+}
+
+// apiKeyID is a stable local stand-in for API Gateway's 10-character key id.
+func apiKeyID(value string) string {
+	sum := sha256.Sum256([]byte(value))
+	return hex.EncodeToString(sum[:5])
+}
+
 // WithTimeouts overrides API Gateway's integration timeouts (29 s REST, 30 s
 // HTTP API) and the HTTP API authorizer timeout (10 s). Zero keeps a default.
 func WithTimeouts(rest, http, authorizer time.Duration) Option {
@@ -102,6 +130,7 @@ func New(t *samtemplate.Template, fns map[string]Invoker, opts ...Option) (*Gate
 		region:  samtemplate.Region,
 		account: samtemplate.AccountID,
 		maxBody: 10 << 20, restLimit: 29 * time.Second, httpLimit: 30 * time.Second, authLimit: 10 * time.Second,
+		apiKeys: map[string]string{},
 	}
 	for _, o := range opts {
 		o(g)

@@ -116,6 +116,7 @@ Resources:
         Open: {Type: Api, Properties: {RestApiId: !Ref RestApi, Path: /open, Method: GET, Auth: {Authorizer: NONE}}}
         Req: {Type: Api, Properties: {RestApiId: !Ref RestApi, Path: "/req/{id}", Method: GET, Auth: {Authorizer: Req}}}
         NoCache: {Type: Api, Properties: {RestApiId: !Ref RestApi, Path: /nocache, Method: GET, Auth: {Authorizer: NoCache}}}
+        Partner: {Type: Api, Properties: {RestApiId: !Ref RestApi, Path: /partner, Method: POST, Auth: {ApiKeyRequired: true}}}
         HList: {Type: HttpApi, Properties: {ApiId: !Ref HttpApi, Path: /orders, Method: GET}}
         HGet: {Type: HttpApi, Properties: {ApiId: !Ref HttpApi, Path: "/orders/{id}", Method: GET}}
         HIam: {Type: HttpApi, Properties: {ApiId: !Ref HttpApi, Path: "/iam/{id}", Method: GET, Auth: {Authorizer: Iam}}}
@@ -126,6 +127,7 @@ Resources:
     Properties:
       StageName: dev
       Variables: {tier: gold}
+      ApiKeySourceType: AUTHORIZER
       Auth:
         DefaultAuthorizer: Tok
         Authorizers:
@@ -194,7 +196,7 @@ type harness struct {
 	access  *bytes.Buffer
 }
 
-func newHarness(t *testing.T, ttl int, authorize func(map[string]any) (rie.Result, error)) *harness {
+func newHarness(t *testing.T, ttl int, authorize func(map[string]any) (rie.Result, error), opts ...Option) *harness {
 	t.Helper()
 	h := &harness{
 		t: t, auth: &fakeFn{handle: authorize}, backend: &fakeFn{handle: echo},
@@ -202,7 +204,7 @@ func newHarness(t *testing.T, ttl int, authorize func(map[string]any) (rie.Resul
 		access: &bytes.Buffer{},
 	}
 	gw, err := New(testTemplate(t, ttl), map[string]Invoker{"AuthFunction": h.auth, "BackendFunction": h.backend},
-		WithClock(h.clock.Now), WithAccessLog(syncWriter{h.access, &sync.Mutex{}}))
+		append([]Option{WithClock(h.clock.Now), WithAccessLog(syncWriter{h.access, &sync.Mutex{}})}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -106,7 +106,7 @@ func (q *request) restProxyEvent(g *Gateway, auth *authResult) restProxyEvent {
 			ExtendedRequestID: q.extID, RequestTime: q.received.UTC().Format(clfTime),
 			Path: q.restContextPath(), AccountID: g.account, Protocol: q.r.Proto, Stage: q.api.Stage,
 			DomainPrefix: q.domainPrefix(), RequestTimeEpoch: q.received.UnixMilli(), RequestID: q.id,
-			Identity:   restProxyIdentity{SourceIP: q.sourceIP, UserAgent: q.r.UserAgent()},
+			Identity:   restProxyIdentity{SourceIP: q.sourceIP, UserAgent: q.r.UserAgent(), APIKey: q.apiKey, APIKeyID: q.apiKeyID},
 			DomainName: q.domainName(), APIID: q.api.ID,
 		},
 	}

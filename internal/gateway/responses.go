@@ -60,15 +60,16 @@ const (
 	outTimeout
 	outTooLarge
 	outURITooLong
+	outInvalidAPIKey
 )
 
 func errorFor(k samtemplate.Kind, o outcome) gatewayError {
 	if k == samtemplate.REST {
 		return [...]gatewayError{restUnauthorized, restExplicitDeny, restImplicitDeny, restAuthorizerFail,
-			restMissingToken, restForbidden, restIntegration, restTimeout, restTooLarge, restURITooLong}[o]
+			restMissingToken, restForbidden, restIntegration, restTimeout, restTooLarge, restURITooLong, restForbidden}[o]
 	}
 	return [...]gatewayError{httpUnauthorized, httpForbidden, httpForbidden, httpInternal,
-		httpNotFound, httpNotFound, httpInternal, httpUnavailable, httpTooLarge, httpURITooLong}[o]
+		httpNotFound, httpNotFound, httpInternal, httpUnavailable, httpTooLarge, httpURITooLong, httpForbidden}[o]
 }
 
 // requestHeaders sets the request-id headers API Gateway adds to every

@@ -33,6 +33,9 @@ type request struct {
 	query  url.Values
 	header http.Header // the request's headers as API Gateway forwards them
 	body   []byte
+	// apiKey and apiKeyID are the validated API key of a route with
+	// ApiKeyRequired, "" otherwise.
+	apiKey, apiKeyID string
 
 	log accessEntry
 }
@@ -129,6 +132,14 @@ func (g *Gateway) serveAPI(w http.ResponseWriter, r *http.Request) {
 			g.fail(rw, q, out)
 			return
 		}
+	}
+	if q.route.APIKeyRequired {
+		id, ok := g.checkAPIKey(q, auth)
+		if !ok {
+			g.fail(rw, q, outInvalidAPIKey)
+			return
+		}
+		q.apiKey, q.apiKeyID = auth.usageKey, id
 	}
 	g.integrate(rw, q, auth)
 }

@@ -171,8 +171,9 @@ type Route struct {
 	PayloadFormat string
 	// APIKeyRequired is the event's Auth.ApiKeyRequired, accepted only on a
 	// REST API whose ApiKeySourceType is AUTHORIZER (the key is the
-	// authorizer's usageIdentifierKey). Usage plans are not emulated: the
-	// local gateway does not meter or throttle by key.
+	// authorizer's usageIdentifierKey). The local gateway checks the key
+	// against the ones it is given (gateway.WithAPIKeys); it does not meter
+	// or throttle by key.
 	APIKeyRequired bool
 }
 

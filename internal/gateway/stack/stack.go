@@ -62,6 +62,10 @@ type Config struct {
 	// signing-key secret, no request credentials, no tables (for templates
 	// without them).
 	SkipSeed bool
+	// APIKeys are API key values the gateway accepts on methods with
+	// ApiKeyRequired (see gateway.WithAPIKeys), beside the demo partner's
+	// usage keys, which it always accepts.
+	APIKeys []string
 }
 
 func (c *Config) defaults() {
@@ -180,7 +184,12 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		s.functions[id] = fn
 		invokers[id] = gateway.Supervise(id, fn, cfg.Logger)
 	}
-	if s.Gateway, err = gateway.New(s.Template, invokers, gateway.WithAccessLog(cfg.AccessLog), gateway.WithLogger(cfg.Logger)); err != nil {
+	apiKeys := append([]string(nil), cfg.APIKeys...)
+	if c := s.Credentials; c != nil {
+		apiKeys = append(apiKeys, c.Current.UsageKey, c.Previous.UsageKey)
+	}
+	if s.Gateway, err = gateway.New(s.Template, invokers, gateway.WithAccessLog(cfg.AccessLog), gateway.WithLogger(cfg.Logger),
+		gateway.WithAPIKeys(apiKeys...)); err != nil {
 		return nil, err
 	}
 	s.server.Handler = s.Gateway
