@@ -20,8 +20,10 @@
 // (keyed by the identity-source values; TTL from the template, 0 disables),
 // the authorizer invocation with API Gateway's event for its type and
 // payload format, the decision (a cached REST or HTTP IAM policy is
-// evaluated again against every new method ARN with shared/policy), and the
-// Lambda proxy integration. Failures answer API Gateway's gateway responses:
+// evaluated again against every new method ARN with shared/policy), on REST
+// methods with ApiKeyRequired the API key the authorizer returned
+// (usageIdentifierKey, which must be one of [WithAPIKeys]), and the Lambda
+// proxy integration. Failures answer API Gateway's gateway responses:
 // status, body and x-amzn-ErrorType.
 //
 // Build one [Gateway] per template with [New]; it is an http.Handler safe
