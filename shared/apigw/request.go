@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -75,21 +77,25 @@ type Request struct {
 	// MultiQuery is the REST multiValueQueryStringParameters.
 	MultiQuery map[string][]string
 	// MultiHeaders is the REST multiValueHeaders, names lower-cased (values
-	// of names that differ only in case are appended in no set order).
+	// of names that differ only in case are appended in the names' sorted
+	// order).
 	MultiHeaders map[string][]string
 }
 
-// Decode reads an authorizer event. It accepts exactly the shapes API
-// Gateway sends and fails with an error wrapping [ErrMalformedEvent]
-// otherwise.
+// Decode reads an authorizer event: one JSON object with the type, version
+// and ARN of one of the four authorizer payloads. Anything else fails with
+// an error wrapping [ErrMalformedEvent], and so does an event in which a
+// member Decode reads (of any payload kind) has another type than API
+// Gateway gives it, a header appears twice with different values under
+// names that differ only in case, or data follows the object.
 //
 // The event is read in one pass into [event], which holds only the members
 // Request needs, of every payload kind at once: the authorizer's hot path
 // pays for one scan of the event, not for a first pass that finds the kind
-// and a second into the kind's full aws-lambda-go type. Members API Gateway
-// sends that Request does not use are skipped (API Gateway adds members over
-// time), members it uses must have API Gateway's types, and trailing data is
-// an error.
+// and a second into the kind's full aws-lambda-go type. Members Request does
+// not use are skipped, whatever their type: API Gateway adds members over
+// time. Every event aws-lambda-go's type for its kind can hold, Decode
+// accepts and reads the same way (FuzzDecodeMatchesFullTypes).
 func Decode(payload []byte) (Request, error) {
 	if len(payload) > MaxEventSize {
 		return Request{}, fmt.Errorf("%w: %d bytes", ErrMalformedEvent, len(payload))
@@ -168,18 +174,24 @@ func (e *event) v1(kind Kind) (Request, error) {
 	if e.MethodArn == "" {
 		return Request{}, fmt.Errorf("%w: no methodArn", ErrMalformedEvent)
 	}
-	h := lower(e.Headers)
-	for k, vs := range e.MultiValueHeaders {
-		if lk := strings.ToLower(k); h[lk] == "" && len(vs) > 0 {
+	h, err := lower(e.Headers)
+	if err != nil {
+		return Request{}, err
+	}
+	// Names in sorted order, so that names differing only in case merge
+	// the same way every time.
+	names := slices.Sorted(maps.Keys(e.MultiValueHeaders))
+	for _, k := range names {
+		if lk, vs := strings.ToLower(k), e.MultiValueHeaders[k]; h[lk] == "" && len(vs) > 0 {
 			h[lk] = vs[0]
 		}
 	}
 	var mh map[string][]string
-	if len(e.MultiValueHeaders) > 0 {
-		mh = make(map[string][]string, len(e.MultiValueHeaders))
-		for k, vs := range e.MultiValueHeaders {
+	if len(names) > 0 {
+		mh = make(map[string][]string, len(names))
+		for _, k := range names {
 			lk := strings.ToLower(k)
-			mh[lk] = append(mh[lk], vs...)
+			mh[lk] = append(mh[lk], e.MultiValueHeaders[k]...)
 		}
 	}
 	r := Request{
@@ -204,7 +216,10 @@ func (e *event) v2() (Request, error) {
 	if e.RouteArn == "" {
 		return Request{}, fmt.Errorf("%w: no routeArn", ErrMalformedEvent)
 	}
-	h := lower(e.Headers)
+	h, err := lower(e.Headers)
+	if err != nil {
+		return Request{}, err
+	}
 	r := Request{
 		Kind: HTTPv2, ARN: e.RouteArn, Headers: h,
 		Query: e.QueryStringParameters, PathParams: e.PathParameters, StageVars: e.StageVariables,
@@ -223,12 +238,20 @@ func (e *event) v2() (Request, error) {
 	return r, nil
 }
 
-func lower(in map[string]string) map[string]string {
+// lower returns the headers with lower-cased names. Names that differ only
+// in case are one HTTP header, which API Gateway sends once; an event that
+// has it twice with different values is malformed: which value is the
+// credential would otherwise depend on map order.
+func lower(in map[string]string) (map[string]string, error) {
 	out := make(map[string]string, len(in))
 	for k, v := range in {
-		out[strings.ToLower(k)] = v
+		lk := strings.ToLower(k)
+		if prev, dup := out[lk]; dup && prev != v {
+			return nil, fmt.Errorf("%w: header %q twice, with different values", ErrMalformedEvent, lk)
+		}
+		out[lk] = v
 	}
-	return out
+	return out, nil
 }
 
 func routeKey(method, resource string) string {
