@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda"
+
 	"github.com/apigw-guard/guard/shared/apigw"
 	"github.com/apigw-guard/guard/shared/keyring"
 	"github.com/apigw-guard/guard/shared/signer"
@@ -130,6 +132,34 @@ func BenchmarkHandler(b *testing.B) {
 			if cv.calls != 1 {
 				b.Fatalf("%d verifications for one repeated token, want 1 (the rest from the decision cache)", cv.calls)
 			}
+		})
+	}
+}
+
+// BenchmarkRuntimePath compares the two ways the Lambda runtime can call
+// the handler with the same warm, cached decision: "reflect" is what
+// lambda.Start(h.handle) would do (aws-lambda-go's reflection path:
+// json.RawMessage decode, reflect.Call, response encode), "invoke" is what
+// main.go does (apigw.Handler's Invoke). The difference is the runtime's
+// own cost per invocation, which BenchmarkHandler no longer pays.
+func BenchmarkRuntimePath(b *testing.B) {
+	ctx := context.Background()
+	paths := []struct {
+		name string
+		wrap func(*handler) lambda.Handler
+	}{
+		{"reflect", func(h *handler) lambda.Handler { return lambda.NewHandler(h.handle) }},
+		{"invoke", func(h *handler) lambda.Handler { return apigw.Handler(h.handle) }},
+	}
+	for _, p := range paths {
+		b.Run(p.name, func(b *testing.B) {
+			h, payloads := benchHandler(b, "HS256", handlerBenchCache)
+			lh := p.wrap(h)
+			benchLoop(b, func(int) {
+				if _, err := lh.Invoke(ctx, payloads[0]); err != nil {
+					b.Fatal(err)
+				}
+			})
 		})
 	}
 }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -72,9 +74,15 @@ func TestHandlerInvokeUnencodable(t *testing.T) {
 	f := func(context.Context, json.RawMessage) (any, error) {
 		return map[string]any{"n": math.Inf(1)}, nil
 	}
+	var logs bytes.Buffer
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, nil)))
 	got, err := Handler(f).Invoke(context.Background(), []byte(`{}`))
 	var fc *FailClosed
 	if !errors.As(err, &fc) || got != nil {
 		t.Fatalf("Invoke = %q, %v; want nil and a FailClosed error", got, err)
+	}
+	if !strings.Contains(logs.String(), `"msg":"encode the authorizer response"`) || !strings.Contains(logs.String(), "unsupported value") {
+		t.Errorf("log %q: want the encoding error", logs.String())
 	}
 }
