@@ -20,6 +20,8 @@ type buildTarget struct {
 	pkg string
 	// output is the -o of go build, relative to ARTIFACTS_DIR.
 	output string
+	// tags is the -tags of go build ("" if none).
+	tags string
 	// copies maps each copied file to its path in the artifact.
 	copies map[string]string
 }
@@ -62,8 +64,11 @@ func parseRecipe(text string) buildTarget {
 			case f[i] == "go" && f[i+1] == "build":
 				bt.pkg = strings.TrimPrefix(f[len(f)-1], "./")
 				for j := i; j+1 < len(f); j++ {
-					if f[j] == "-o" {
+					switch f[j] {
+					case "-o":
 						bt.output = strings.TrimPrefix(f[j+1], artifacts+"/")
+					case "-tags":
+						bt.tags = f[j+1]
 					}
 				}
 			case f[i] == "cp" && i+2 < len(f) && !strings.HasPrefix(f[i+1], "-"):
