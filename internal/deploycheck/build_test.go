@@ -247,3 +247,29 @@ func TestParseRecipe(t *testing.T) {
 		t.Errorf("parseRecipe = %+v", bt)
 	}
 }
+
+// TestRootBinariesIgnored: `go build ./functions/x` at the repository root
+// writes a binary x there, and `git add -A` would commit it; .gitignore
+// must list every main package folder's name.
+func TestRootBinariesIgnored(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(root, ".gitignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ignored := map[string]bool{}
+	for _, line := range strings.Split(string(data), "\n") {
+		ignored[strings.TrimSpace(line)] = true
+	}
+	facts := readRepoFacts(t)
+	for _, parent := range []string{"functions", "cmd", "examples"} {
+		entries, err := os.ReadDir(filepath.Join(root, parent))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if e.IsDir() && facts.isMain(parent+"/"+e.Name()) && !ignored["/"+e.Name()] {
+				t.Errorf(".gitignore has no /%s: `go build ./%s/%s` at the root would leave a binary git sees", e.Name(), parent, e.Name())
+			}
+		}
+	}
+}
