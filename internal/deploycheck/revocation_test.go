@@ -43,6 +43,21 @@ func checkRevocation(tp tmpl) []string {
 		if obj(tp.props(queue)["RedrivePolicy"])["deadLetterTargetArn"] == nil {
 			bad("queue %s has no dead-letter queue", queue)
 		}
+		// Lambda polls the queue with the function's role.
+		granted := map[string]bool{}
+		walkStatements(tp.props("CacheInvalidatorFunction")["Policies"], func(st map[string]any) {
+			if r, _, _ := getAttOf(st["Resource"]); st["Effect"] == "Allow" && r == queue {
+				actions, _ := stringValues(st["Action"])
+				for _, a := range actions {
+					granted[a] = true
+				}
+			}
+		})
+		for _, a := range []string{"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"} {
+			if !granted[a] {
+				bad("%s: CacheInvalidatorFunction's role has no %s on %s", id, a, queue)
+			}
+		}
 	}
 	if queues == 0 {
 		bad("no event source mapping feeds CacheInvalidatorFunction from a queue of this template")
@@ -61,13 +76,22 @@ func TestRevocationWiring(t *testing.T) {
 	})
 	t.Run("no partial batch failures", func(t *testing.T) {
 		c := tp.clone(t)
-		delete(c.props("RevocationQueueMapping"), "FunctionResponseTypes")
-		expectProblem(t, checkRevocation(c), "RevocationQueueMapping: no ReportBatchItemFailures")
+		delete(c.props("CacheInvalidatorFunctionRevocationMessages"), "FunctionResponseTypes")
+		expectProblem(t, checkRevocation(c), "CacheInvalidatorFunctionRevocationMessages: no ReportBatchItemFailures")
 	})
 	t.Run("no queue mapping", func(t *testing.T) {
 		c := tp.clone(t)
-		delete(c.resources(), "RevocationQueueMapping")
+		delete(c.resources(), "CacheInvalidatorFunctionRevocationMessages")
 		expectProblem(t, checkRevocation(c), "no event source mapping feeds CacheInvalidatorFunction")
+	})
+	t.Run("queue not readable", func(t *testing.T) {
+		c := tp.clone(t)
+		walkStatements(c.props("CacheInvalidatorFunction")["Policies"], func(st map[string]any) {
+			if r, _, _ := getAttOf(st["Resource"]); r == "RevocationQueue" {
+				st["Action"] = []any{"sqs:ReceiveMessage"}
+			}
+		})
+		expectProblem(t, checkRevocation(c), "CacheInvalidatorFunction's role has no sqs:DeleteMessage on RevocationQueue")
 	})
 	t.Run("no dead-letter queue", func(t *testing.T) {
 		c := tp.clone(t)
