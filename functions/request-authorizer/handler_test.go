@@ -97,6 +97,17 @@ func TestSignedRequests(t *testing.T) {
 				mv["Signature"] = append(sig, sig[0])
 			})
 		}, "unauthorized", "signature_malformed", ""},
+		{"covered header under two spellings with different values (REST passes both): left out, so refused", func(t *testing.T) []byte {
+			return edit(t, signed(t, "rest-signed.json", signOpts{}), func(m map[string]any) {
+				obj(m, "headers")["content-digest"] = "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:"
+				obj(m, "multiValueHeaders")["content-digest"] = []any{"sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:"}
+			})
+		}, "unauthorized", "signature_malformed", ""}, // the field's two values repeat the sha-256 member
+		{"unread header under two spellings with different values: no effect", func(t *testing.T) []byte {
+			return edit(t, signed(t, "rest-signed.json", signOpts{}), func(m map[string]any) {
+				obj(m, "headers")["X-Trace"], obj(m, "headers")["x-trace"] = "a", "b"
+			})
+		}, "allow", "ok", secretver.StageCurrent},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -415,3 +415,22 @@ func TestRevocation(t *testing.T) {
 		})
 	}
 }
+
+// TestAuthorizationUnderTwoSpellings: an event whose Authorization header
+// comes under two spellings with different values (a valid token and
+// another) carries no credential the authorizer can pick: 401, never a
+// 500, and never the valid token's decision.
+func TestAuthorizationUnderTwoSpellings(t *testing.T) {
+	for file, spelling := range map[string]string{"rest-request.json": `"Authorization"`, "http-v2.json": `"authorization"`} {
+		t.Run(file, func(t *testing.T) {
+			f := newFixture(t, nil)
+			payload := event(t, file, f.token(t, nil))
+			payload = bytes.Replace(payload, []byte(spelling+":"), []byte(`"AUTHORIZATION": "Bearer other.token.value", `+spelling+":"), 1)
+			resp, err := f.h.handle(context.Background(), payload)
+			checkErr(t, err, apigw.ErrUnauthorized)
+			if resp != nil || !strings.Contains(f.logs.String(), `"reason":"no_token"`) {
+				t.Errorf("response %v, log %s; want 401 with reason no_token", resp, f.logs)
+			}
+		})
+	}
+}

@@ -171,8 +171,6 @@ func TestDecodeRejects(t *testing.T) {
 		"multi value not a list":    `{"type":"REQUEST",` + arn + `,"multiValueHeaders":{"Authorization":"Bearer x"}}`,
 		"sourceIp not a string":     `{"type":"REQUEST",` + arn + `,"requestContext":{"identity":{"sourceIp":1}}}`,
 		"v2 sourceIp not a string":  `{"version":"2.0","type":"REQUEST","routeArn":"a","requestContext":{"http":{"sourceIp":[]}}}`,
-		"header twice":              `{"type":"REQUEST",` + arn + `,"headers":{"Authorization":"Bearer a","authorization":"Bearer b"}}`,
-		"v2 header twice":           `{"version":"2.0","type":"REQUEST","routeArn":"a","headers":{"authorization":"Bearer a","AUTHORIZATION":"Bearer b"}}`,
 		"v2 cert not an object":     `{"version":"2.0","type":"REQUEST","routeArn":"a","requestContext":{"authentication":{"clientCert":"pem"}}}`,
 		"too large":                 `{"type":"TOKEN",` + arn + `,"x":"` + string(bytes.Repeat([]byte("a"), MaxEventSize)) + `"}`,
 	}
@@ -197,9 +195,7 @@ func FuzzDecodeMatchesFullTypes(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		want, canonical, err := referenceDecode(b)
 		if err != nil {
-			// The full types refused it, or it repeats a header under
-			// two spellings (Decode refuses that by design).
-			return
+			return // the full types refused it
 		}
 		fromFull, err := Decode(canonical)
 		if err != nil || !reflect.DeepEqual(fromFull, want) {
@@ -212,18 +208,40 @@ func FuzzDecodeMatchesFullTypes(f *testing.F) {
 }
 
 // TestDecodeHeaderSpellings: a header under two spellings with one value is
-// that header; multi-valued spellings merge in the names' sorted order.
+// that header; with different values it is left out of Headers (named in
+// AmbiguousHeaders), so no credential is taken from it, and it is not
+// filled in from multiValueHeaders; multi-valued spellings merge in the
+// names' sorted order.
 func TestDecodeHeaderSpellings(t *testing.T) {
-	ev := `{"type":"REQUEST","methodArn":"arn:aws:execute-api:us-east-1:123456789012:api/dev/GET/x",
-		"headers":{"Authorization":"Bearer a","authorization":"Bearer a"},
+	const arn = `"methodArn":"arn:aws:execute-api:us-east-1:123456789012:api/dev/GET/x"`
+	same := `{"type":"REQUEST",` + arn + `,"headers":{"Authorization":"Bearer a","authorization":"Bearer a"},
 		"multiValueHeaders":{"x-b":["3"],"X-B":["1","2"]}}`
 	for range 20 { // map order differs between runs
-		r, err := Decode([]byte(ev))
+		r, err := Decode([]byte(same))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Authorization != "Bearer a" || r.Headers["x-b"] != "1" || !reflect.DeepEqual(r.MultiHeaders["x-b"], []string{"1", "2", "3"}) {
-			t.Fatalf("Decode = Authorization %q, x-b %q, multi x-b %v; want Bearer a, 1, [1 2 3]", r.Authorization, r.Headers["x-b"], r.MultiHeaders["x-b"])
+		if r.Authorization != "Bearer a" || r.Headers["x-b"] != "1" || !reflect.DeepEqual(r.MultiHeaders["x-b"], []string{"1", "2", "3"}) || r.AmbiguousHeaders != nil {
+			t.Fatalf("Decode = Authorization %q, x-b %q, multi x-b %v, ambiguous %v; want Bearer a, 1, [1 2 3], none",
+				r.Authorization, r.Headers["x-b"], r.MultiHeaders["x-b"], r.AmbiguousHeaders)
+		}
+	}
+	for name, ev := range map[string]string{
+		"REST": `{"type":"REQUEST",` + arn + `,"headers":{"Authorization":"Bearer a","authorization":"Bearer b","X-Foo":"1","x-foo":"2","Host":"h"},
+			"multiValueHeaders":{"Authorization":["Bearer a"],"authorization":["Bearer b"],"X-Foo":["1"],"x-foo":["2"]}}`,
+		"HTTP 2.0": `{"version":"2.0","type":"REQUEST","routeArn":"a","headers":{"authorization":"Bearer a","AUTHORIZATION":"Bearer b","x-foo":"1","X-FOO":"2","host":"h"}}`,
+	} {
+		for range 20 {
+			r, err := Decode([]byte(ev))
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			_, hasAuth := r.Headers["authorization"]
+			_, hasFoo := r.Headers["x-foo"]
+			if r.Authorization != "" || hasAuth || hasFoo || r.Headers["host"] != "h" || !reflect.DeepEqual(r.AmbiguousHeaders, []string{"authorization", "x-foo"}) {
+				t.Fatalf("%s: Authorization %q, headers %v, ambiguous %v; want no authorization or x-foo, host kept, both named",
+					name, r.Authorization, r.Headers, r.AmbiguousHeaders)
+			}
 		}
 	}
 }

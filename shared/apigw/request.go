@@ -53,15 +53,17 @@ type Request struct {
 	// Authorization is the TOKEN event's authorizationToken, or the
 	// Authorization header of a REQUEST event; empty when absent.
 	Authorization string
-	Headers       map[string]string // lower-cased names
-	Query         map[string]string
-	PathParams    map[string]string
-	StageVars     map[string]string
-	Method        string // HTTP method of the call (empty for TOKEN events)
-	Path          string // the request path (empty for TOKEN events)
-	RouteKey      string // HTTP APIs: "GET /orders/{id}"; REST: "GET /orders/{id}" from the resource path
-	SourceIP      string // from the request context only, never X-Forwarded-For
-	RequestID     string // API Gateway's request id, when the event carries one
+	// Headers has lower-cased names. A header given under two spellings
+	// with different values is left out (AmbiguousHeaders names it).
+	Headers    map[string]string
+	Query      map[string]string
+	PathParams map[string]string
+	StageVars  map[string]string
+	Method     string // HTTP method of the call (empty for TOKEN events)
+	Path       string // the request path (empty for TOKEN events)
+	RouteKey   string // HTTP APIs: "GET /orders/{id}"; REST: "GET /orders/{id}" from the resource path
+	SourceIP   string // from the request context only, never X-Forwarded-For
+	RequestID  string // API Gateway's request id, when the event carries one
 	// ClientCert is the mutual-TLS client certificate (REST and HTTP 1.0:
 	// requestContext.identity.clientCert; HTTP 2.0:
 	// requestContext.authentication.clientCert), nil without one.
@@ -80,14 +82,20 @@ type Request struct {
 	// of names that differ only in case are appended in the names' sorted
 	// order).
 	MultiHeaders map[string][]string
+	// AmbiguousHeaders are the lower-cased names of headers the event gives
+	// under spellings that differ only in case, with different values:
+	// left out of Headers, as which value is meant is not knowable.
+	AmbiguousHeaders []string
 }
 
 // Decode reads an authorizer event: one JSON object with the type, version
 // and ARN of one of the four authorizer payloads. Anything else fails with
 // an error wrapping [ErrMalformedEvent], and so does an event in which a
 // member Decode reads (of any payload kind) has another type than API
-// Gateway gives it, a header appears twice with different values under
-// names that differ only in case, or data follows the object.
+// Gateway gives it, or data follows the object. Those are events API
+// Gateway does not send; a client's request cannot make one. (A header a
+// client sends under two spellings is not an error: see
+// [Request.AmbiguousHeaders].)
 //
 // The event is read in one pass into [event], which holds only the members
 // Request needs, of every payload kind at once: the authorizer's hot path
@@ -174,15 +182,13 @@ func (e *event) v1(kind Kind) (Request, error) {
 	if e.MethodArn == "" {
 		return Request{}, fmt.Errorf("%w: no methodArn", ErrMalformedEvent)
 	}
-	h, err := lower(e.Headers)
-	if err != nil {
-		return Request{}, err
-	}
+	h, ambiguous := lower(e.Headers)
 	// Names in sorted order, so that names differing only in case merge
 	// the same way every time.
 	names := slices.Sorted(maps.Keys(e.MultiValueHeaders))
 	for _, k := range names {
-		if lk, vs := strings.ToLower(k), e.MultiValueHeaders[k]; h[lk] == "" && len(vs) > 0 {
+		lk, vs := strings.ToLower(k), e.MultiValueHeaders[k]
+		if h[lk] == "" && len(vs) > 0 && !slices.Contains(ambiguous, lk) {
 			h[lk] = vs[0]
 		}
 	}
@@ -198,12 +204,13 @@ func (e *event) v1(kind Kind) (Request, error) {
 		Kind: kind, ARN: e.MethodArn, Headers: h,
 		Query: e.QueryStringParameters, PathParams: e.PathParameters, StageVars: e.StageVariables,
 		Method: e.HTTPMethod, Path: e.Path,
-		RouteKey:     routeKey(e.HTTPMethod, e.Resource),
-		SourceIP:     e.RequestContext.Identity.SourceIP,
-		RequestID:    e.RequestContext.RequestID,
-		RequestPath:  e.RequestContext.Path,
-		MultiQuery:   e.MultiValueQueryStringParameters,
-		MultiHeaders: mh,
+		RouteKey:         routeKey(e.HTTPMethod, e.Resource),
+		SourceIP:         e.RequestContext.Identity.SourceIP,
+		RequestID:        e.RequestContext.RequestID,
+		RequestPath:      e.RequestContext.Path,
+		MultiQuery:       e.MultiValueQueryStringParameters,
+		MultiHeaders:     mh,
+		AmbiguousHeaders: ambiguous,
 	}
 	if c := e.RequestContext.Identity.ClientCert; c.ClientCertPem != "" {
 		r.ClientCert = &c
@@ -216,21 +223,19 @@ func (e *event) v2() (Request, error) {
 	if e.RouteArn == "" {
 		return Request{}, fmt.Errorf("%w: no routeArn", ErrMalformedEvent)
 	}
-	h, err := lower(e.Headers)
-	if err != nil {
-		return Request{}, err
-	}
+	h, ambiguous := lower(e.Headers)
 	r := Request{
 		Kind: HTTPv2, ARN: e.RouteArn, Headers: h,
 		Query: e.QueryStringParameters, PathParams: e.PathParameters, StageVars: e.StageVariables,
-		Method:        e.RequestContext.HTTP.Method,
-		Path:          e.RequestContext.HTTP.Path,
-		RouteKey:      e.RouteKey,
-		SourceIP:      e.RequestContext.HTTP.SourceIP,
-		RequestID:     e.RequestContext.RequestID,
-		Authorization: h["authorization"],
-		RequestPath:   e.RawPath,
-		RawQuery:      e.RawQueryString,
+		Method:           e.RequestContext.HTTP.Method,
+		Path:             e.RequestContext.HTTP.Path,
+		RouteKey:         e.RouteKey,
+		SourceIP:         e.RequestContext.HTTP.SourceIP,
+		RequestID:        e.RequestContext.RequestID,
+		Authorization:    h["authorization"],
+		RequestPath:      e.RawPath,
+		RawQuery:         e.RawQueryString,
+		AmbiguousHeaders: ambiguous,
 	}
 	if c := e.RequestContext.Authentication.ClientCert; c.ClientCertPem != "" {
 		r.ClientCert = &c
@@ -239,19 +244,26 @@ func (e *event) v2() (Request, error) {
 }
 
 // lower returns the headers with lower-cased names. Names that differ only
-// in case are one HTTP header, which API Gateway sends once; an event that
-// has it twice with different values is malformed: which value is the
-// credential would otherwise depend on map order.
-func lower(in map[string]string) (map[string]string, error) {
-	out := make(map[string]string, len(in))
+// in case name one HTTP header; when they hold different values (a REST API
+// passes `X-Foo: a` and `x-foo: b` as two members), which value is meant is
+// not knowable, so the header is left out and its name returned in
+// ambiguous (sorted): a decision that needs it refuses, as without it.
+func lower(in map[string]string) (out map[string]string, ambiguous []string) {
+	out = make(map[string]string, len(in))
+	conflict := map[string]bool{}
 	for k, v := range in {
 		lk := strings.ToLower(k)
 		if prev, dup := out[lk]; dup && prev != v {
-			return nil, fmt.Errorf("%w: header %q twice, with different values", ErrMalformedEvent, lk)
+			conflict[lk] = true
 		}
 		out[lk] = v
 	}
-	return out, nil
+	for lk := range conflict {
+		delete(out, lk)
+		ambiguous = append(ambiguous, lk)
+	}
+	slices.Sort(ambiguous)
+	return out, ambiguous
 }
 
 func routeKey(method, resource string) string {
