@@ -8,6 +8,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -59,6 +60,11 @@ type parseOptions struct {
 func parseKeys(data []byte, origin string, o parseOptions) ([]Key, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, errors.New("parse JWK: empty input")
+	}
+	// encoding/json's syntax errors quote the offending byte, which would
+	// be a byte of the key material.
+	if !json.Valid(data) {
+		return nil, errors.New("parse JWK: not valid JSON")
 	}
 	set, err := jwk.Parse(data,
 		jwk.WithStrictKeySetParsing(o.strict),

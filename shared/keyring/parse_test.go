@@ -285,3 +285,18 @@ func FuzzParseKeys(f *testing.F) {
 		}
 	})
 }
+
+// TestParseErrorsHoldNoValueBytes: what ParseKeys says of input that is not
+// JSON quotes none of it (encoding/json's syntax errors would quote the
+// offending byte).
+func TestParseErrorsHoldNoValueBytes(t *testing.T) {
+	for _, in := range []string{`s3cr3t-value`, `{"kty":"oct","k":"c2VjcmV0`, `{"kty":"oct","k":"c2VjcmV0"}}`, `{"kty":"oct",,"k":"x"}`} {
+		_, err := keyring.ParseKeys([]byte(in), "AWSCURRENT")
+		if err == nil {
+			t.Fatalf("ParseKeys(%q) accepted", in)
+		}
+		if msg := err.Error(); strings.ContainsAny(msg, "'") || strings.Contains(msg, "c2VjcmV0") || strings.Contains(msg, "s3cr3t") {
+			t.Errorf("ParseKeys(%q) error %q quotes the input", in, msg)
+		}
+	}
+}

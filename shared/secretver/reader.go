@@ -2,6 +2,8 @@ package secretver
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -311,9 +313,18 @@ func (r *Reader) idOf(value string) string {
 			}
 		}
 	}
-	sum := sha256.Sum256([]byte(value))
-	return "sha256:" + hex.EncodeToString(sum[:16])
+	mac := hmac.New(sha256.New, fingerprintKey[:])
+	mac.Write([]byte(value))
+	return "sha256:" + hex.EncodeToString(mac.Sum(nil)[:16])
 }
+
+// fingerprintKey keys the "sha256:" version IDs: equal values get equal IDs
+// within the process, and a logged ID cannot be checked against guesses of
+// a weak value offline.
+var fingerprintKey = func() (k [32]byte) {
+	_, _ = rand.Read(k[:]) // crypto/rand.Read does not fail (Go 1.24+)
+	return k
+}()
 
 // adopt returns the snapshot to serve for versions: the one served before
 // when the content is the same, else a new generation. r.mu is held.

@@ -3,6 +3,8 @@ package secretver_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -199,6 +201,11 @@ func TestGet(t *testing.T) {
 			for _, v := range s.Versions {
 				if !strings.HasPrefix(v.ID, "sha256:") || len(v.ID) != len("sha256:")+32 {
 					t.Errorf("%s ID = %q, want a sha256: fingerprint", v.Stage, v.ID)
+				}
+				// Keyed: not the plain hash, which would let a logged ID
+				// be checked against guesses of the value.
+				if plain := sha256.Sum256([]byte(v.Value)); v.ID == "sha256:"+hex.EncodeToString(plain[:16]) {
+					t.Errorf("%s ID %q is the unkeyed SHA-256 of the value", v.Stage, v.ID)
 				}
 			}
 			again, err := r.Get(context.Background())

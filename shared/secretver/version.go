@@ -18,9 +18,11 @@ const (
 type Version struct {
 	// ID identifies the version's content. It is the Secrets Manager
 	// VersionId when the Reader has learned it from a direct read, and
-	// otherwise "sha256:" followed by the first 16 bytes of the SHA-256 of
-	// Value in hex: the caching client does not expose version IDs. Either
-	// way, equal IDs mean equal values, so callers may memoise by ID.
+	// otherwise "sha256:" followed by the first 16 bytes of an HMAC-SHA-256
+	// of Value, in hex, under a key drawn at process start: the caching
+	// client does not expose version IDs. Either way, equal IDs mean equal
+	// values within the process, so callers may memoise by ID, and an ID
+	// in a log reveals nothing of the value.
 	ID string
 	// Stage is StageCurrent or StagePrevious.
 	Stage string
