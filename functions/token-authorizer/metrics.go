@@ -19,9 +19,9 @@ import (
 // template's fail-closed alarm watches Decisions{Service, Outcome=error}.
 const service = "token-authorizer"
 
-// revocationEvery is how often the revocation view's state is written as
-// metrics: once a minute, CloudWatch's standard resolution.
-const revocationEvery = time.Minute
+// stateEvery is how often the revocation view's and the key source's state
+// is written as metrics: once a minute, CloudWatch's standard resolution.
+const stateEvery = time.Minute
 
 // The function's metrics (EMF on stdout), all with the dimension Service:
 //
@@ -34,10 +34,12 @@ const revocationEvery = time.Minute
 //	KeyRefreshes      Count of refreshes forced by an unknown kid, by Source
 //	                  (secret, jwks) and Result (refreshed, skipped: within the
 //	                  cool-down, error), rolled up by Result
-//	KeyVersionsSkipped Count of signing-key secret versions left out because
-//	                  they do not parse (only AWSPREVIOUS can be: a bad
-//	                  AWSCURRENT fails closed), by Stage; once per version per
-//	                  execution environment each time the secret changes
+//	KeyVersionsSkipped Count of signing-key secret versions the keys served now
+//	                  leave out because they do not parse (only AWSPREVIOUS
+//	                  can be: a bad AWSCURRENT fails closed), with Stage
+//	                  AWSPREVIOUS; a gauge written when a version is left out
+//	                  and once a minute (0 when all is well), so an alarm on
+//	                  its Maximum stays up while the bad version is there
 //	RevocationLag     Milliseconds since the revocation view last read the table,
 //	                  at most once a minute, with RevocationEntries (Count) and,
 //	                  since the previous line, RevocationRefreshes,
@@ -51,9 +53,12 @@ type observer struct {
 	decisions *observe.Decisions
 	metrics   *observe.Metrics
 
-	nextRevocation atomic.Int64 // unix nanoseconds when the view is next written
-	mu             sync.Mutex   // serialises the view's line and guards last
-	last           revocation.Stats
+	// keyState is the signing-key secret's source, when there is one.
+	keyState interface{ SkippedVersions() int }
+
+	nextState atomic.Int64 // unix nanoseconds when the state lines are next written
+	mu        sync.Mutex   // serialises the state lines and guards last
+	last      revocation.Stats
 }
 
 // newObserver reads METRICS_NAMESPACE and DECISION_LOG_SAMPLE_RATE. On a
@@ -77,32 +82,41 @@ func (h *handler) observe(ctx context.Context, d decision, latency time.Duration
 		return true
 	}
 	logIt := o.decisions.Count(ctx, d.outcome, d.reason, latency, d.cached)
-	if v, ok := h.revoked.(interface{ Stats() revocation.Stats }); ok {
-		o.revocationLine(ctx, v, h.now())
-	}
+	view, _ := h.revoked.(interface{ Stats() revocation.Stats })
+	o.stateLines(ctx, view, h.now())
 	return logIt
 }
 
-// revocationLine writes the view's lag and counters when a minute has
-// passed since the last line (the first decision writes one at once).
-func (o *observer) revocationLine(ctx context.Context, v interface{ Stats() revocation.Stats }, now time.Time) {
-	next := o.nextRevocation.Load()
-	if now.UnixNano() < next || !o.nextRevocation.CompareAndSwap(next, now.Add(revocationEvery).UnixNano()) {
+// stateLines writes, when a minute has passed since the last time (the
+// first decision writes them at once), the revocation view's lag and
+// counters (view may be nil) and the signing-key source's
+// KeyVersionsSkipped.
+func (o *observer) stateLines(ctx context.Context, view interface{ Stats() revocation.Stats }, now time.Time) {
+	next := o.nextState.Load()
+	if now.UnixNano() < next || !o.nextState.CompareAndSwap(next, now.Add(stateEvery).UnixNano()) {
 		return
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	st := v.Stats()
-	r := o.metrics.Record(observe.Dimension{Name: "Service", Value: service}).
-		Duration("RevocationLag", st.Lag).
-		Count("RevocationEntries", float64(st.Entries)).
-		Count("RevocationRefreshes", float64(st.Refreshes-o.last.Refreshes)).
-		Count("RevocationRefreshErrors", float64(st.RefreshErrors-o.last.RefreshErrors)).
-		Count("RevocationStaleDenied", float64(st.StaleDenied-o.last.StaleDenied)).
-		Count("RevocationStaleAllowed", float64(st.StaleAllowed-o.last.StaleAllowed))
-	o.last = st
-	if err := r.Property("requestId", observe.RequestID(ctx)).Flush(); err != nil {
-		slog.WarnContext(ctx, "write metrics", "err", err)
+	flush := func(r *observe.Record) {
+		if err := r.Property("requestId", observe.RequestID(ctx)).Flush(); err != nil {
+			slog.WarnContext(ctx, "write metrics", "err", err)
+		}
+	}
+	if view != nil {
+		st := view.Stats()
+		flush(o.metrics.Record(observe.Dimension{Name: "Service", Value: service}).
+			Duration("RevocationLag", st.Lag).
+			Count("RevocationEntries", float64(st.Entries)).
+			Count("RevocationRefreshes", float64(st.Refreshes-o.last.Refreshes)).
+			Count("RevocationRefreshErrors", float64(st.RefreshErrors-o.last.RefreshErrors)).
+			Count("RevocationStaleDenied", float64(st.StaleDenied-o.last.StaleDenied)).
+			Count("RevocationStaleAllowed", float64(st.StaleAllowed-o.last.StaleAllowed)))
+		o.last = st
+	}
+	if o.keyState != nil {
+		flush(o.metrics.Record(observe.Dimension{Name: "Service", Value: service}, observe.Dimension{Name: "Stage", Value: "AWSPREVIOUS"}).
+			Count("KeyVersionsSkipped", float64(o.keyState.SkippedVersions())))
 	}
 }
 
@@ -118,6 +132,7 @@ func (o *observer) keySources(sources map[string]keyring.Source, secretIssuer st
 		origin := "jwks"
 		if iss == secretIssuer {
 			origin = "secret"
+			o.keyState, _ = src.(interface{ SkippedVersions() int })
 		}
 		out[iss] = countedSource{Source: src, o: o, origin: origin}
 	}
@@ -125,10 +140,11 @@ func (o *observer) keySources(sources map[string]keyring.Source, secretIssuer st
 }
 
 // skippedVersion returns the hook keyring.FromSecret calls for a secret
-// version it leaves out: one warning log line (the secret's ID, stage,
-// version ID and cause, which never contains key material) and, with an
-// observer, KeyVersionsSkipped. Tokens signed with that version's keys get
-// 401 until it is fixed or rotated away, so an operator must hear of it.
+// version it leaves out: one warning log line with the secret's ID, stage,
+// version ID and cause (never the value) and, with an observer, a
+// KeyVersionsSkipped line at once. Tokens signed with that version's keys
+// get 401 until it is fixed or rotated away; the once-a-minute gauge
+// (stateLines) keeps the template's alarm up meanwhile.
 func (o *observer) skippedVersion(log *slog.Logger) keyring.SkippedVersion {
 	return func(ctx context.Context, secretID, stage, versionID string, err error) {
 		log.WarnContext(ctx, "signing key version skipped",

@@ -369,11 +369,17 @@ func templateResources(t *testing.T) *yaml.Node {
 	return child(&doc, "Resources")
 }
 
+// fakeKeyState reports a fixed number of left-out versions.
+type fakeKeyState struct{ n int }
+
+func (f *fakeKeyState) SkippedVersions() int { return f.n }
+
 // TestSkippedKeyVersionLoggedAndCounted: the hook keyring.FromSecret calls
-// for a left-out AWSPREVIOUS writes one warning line without key material
-// and the KeyVersionsSkipped metric the template's alarm watches.
+// for a left-out AWSPREVIOUS writes one warning line without key material;
+// the KeyVersionsSkipped gauge the template's alarm watches is written once
+// a minute while it lasts, and 0 once it is gone.
 func TestSkippedKeyVersionLoggedAndCounted(t *testing.T) {
-	var out, logs bytes.Buffer
+	var logs, out bytes.Buffer
 	o, err := newObserver(func(k string) string {
 		return map[string]string{"METRICS_NAMESPACE": "guard/test-stack"}[k]
 	}, &out)
@@ -382,8 +388,7 @@ func TestSkippedKeyVersionLoggedAndCounted(t *testing.T) {
 	}
 	log := observe.NewLogger(observe.WithWriter(&logs))
 	cause := errors.New(`parse JWK: HS256 key "weak" is 40 bits, want at least 256`)
-	o.skippedVersion(log)(invocation("req-7"), "guard/signing-keys", "AWSPREVIOUS", "v-0042", cause)
-
+	o.skippedVersion(log)(invocation("req-6"), "guard/signing-keys", "AWSPREVIOUS", "v-0042", cause)
 	var line map[string]any
 	if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
 		t.Fatalf("log %q: %v", logs.String(), err)
@@ -396,23 +401,45 @@ func TestSkippedKeyVersionLoggedAndCounted(t *testing.T) {
 			t.Errorf("log %s = %v, want %q (line %s)", k, line[k], want, logs.String())
 		}
 	}
+
+	state := &fakeKeyState{n: 1}
+	ring := o.keySources(map[string]keyring.Source{"https://auth.example.com": struct {
+		keyring.Source
+		*fakeKeyState
+	}{&flakySource{answers: []error{nil}}, state}}, "https://auth.example.com")
+	if o.keyState == nil || len(ring) != 1 {
+		t.Fatal("keySources did not keep the secret source's state")
+	}
+	clock := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	o.stateLines(invocation("req-7"), nil, clock)                     // written at once
+	o.stateLines(invocation("req-8"), nil, clock.Add(30*time.Second)) // within the minute: nothing
+	o.stateLines(invocation("req-9"), nil, clock.Add(61*time.Second)) // still bad: 1 again
+	state.n = 0
+	o.stateLines(invocation("req-10"), nil, clock.Add(122*time.Second)) // fixed: 0
 	docs := parseEMF(t, &out)
-	if n, _ := emf.Find(docs, "KeyVersionsSkipped")[0].Value("KeyVersionsSkipped"); n != 1 {
-		t.Errorf("KeyVersionsSkipped = %v, want 1", n)
+	lines := emf.Find(docs, "KeyVersionsSkipped")
+	var got []float64
+	for _, d := range lines {
+		n, _ := d.Value("KeyVersionsSkipped")
+		got = append(got, n)
 	}
-	if docs[0].Fields["requestId"] != "req-7" {
-		t.Errorf("requestId = %v", docs[0].Fields["requestId"])
+	if fmt.Sprint(got) != "[1 1 1 0]" || lines[0].Fields["requestId"] != "req-6" || lines[1].Fields["requestId"] != "req-7" {
+		t.Errorf("KeyVersionsSkipped lines %v (requests %v, %v), want [1 1 1 0]: the hook's (req-6), then the gauge from req-7 on",
+			got, lines[0].Fields["requestId"], lines[1].Fields["requestId"])
 	}
-	resources := templateResources(t)
-	alarm := child(resources, "TokenAuthorizerKeyVersionSkippedAlarm", "Properties")
+	alarm := child(templateResources(t), "TokenAuthorizerKeyVersionSkippedAlarm", "Properties")
 	if alarm == nil {
 		t.Fatal("template.yaml has no TokenAuthorizerKeyVersionSkippedAlarm")
 	}
-	alarmWatches(t, alarm, docs)
+	if st := child(alarm, "Statistic"); st == nil || st.Value != "Maximum" {
+		t.Errorf("the alarm's statistic is %v, want Maximum of the gauge", st)
+	}
+	alarmWatches(t, alarm, lines[:1])
+	alarmWatches(t, alarm, lines[1:2])
 
 	// Without an observer (metrics off) the line is still logged.
 	logs.Reset()
-	(*observer)(nil).skippedVersion(log)(invocation("req-8"), "guard/signing-keys", "AWSPREVIOUS", "v-0042", cause)
+	(*observer)(nil).skippedVersion(log)(invocation("req-11"), "guard/signing-keys", "AWSPREVIOUS", "v-0042", cause)
 	if !strings.Contains(logs.String(), "signing key version skipped") {
 		t.Errorf("nil observer: log %q", logs.String())
 	}

@@ -22,7 +22,9 @@ import (
 //
 // A bad AWSPREVIOUS is the exception: it is left out (its tokens get 401,
 // unknown kid) so that it cannot take the current keys down with it, and
-// reported to the [WithSkippedVersion] hook.
+// reported to the [WithSkippedVersion] hook. The returned Source also has a
+// method SkippedVersions() int: how many versions the keys it serves now
+// left out (0 or 1), for a metric that stays up while the problem does.
 func FromSecret(r *secretver.Reader, opts ...SecretOption) Source {
 	s := &secretSource{reader: r}
 	for _, o := range opts {
@@ -44,17 +46,18 @@ type SkippedVersion func(ctx context.Context, secretID, stage, versionID string,
 // WithSkippedVersion sets the hook told of left-out versions; without it
 // they are left out silently.
 func WithSkippedVersion(f SkippedVersion) SecretOption {
-	return func(s *secretSource) { s.skipped = f }
+	return func(s *secretSource) { s.onSkip = f }
 }
 
 type secretSource struct {
-	reader  *secretver.Reader
-	skipped SkippedVersion // nil: none
+	reader *secretver.Reader
+	onSkip SkippedVersion // nil: none
 
 	mu         sync.Mutex
 	generation uint64 // of the snapshot keys (or err) came from; 0 = none
 	keys       []Key
 	err        error
+	skipped    int              // versions left out of keys
 	parsed     map[string][]Key // version ID -> keys, Origin unset
 }
 
@@ -75,6 +78,7 @@ func (s *secretSource) Keys(ctx context.Context) ([]Key, error) {
 
 // build assembles the keys of snap's versions. s.mu is held.
 func (s *secretSource) build(ctx context.Context, snap secretver.Snapshot) ([]Key, error) {
+	s.skipped = 0
 	parsed := make(map[string][]Key, len(snap.Versions))
 	var keys []Key
 	seen := map[string]bool{}
@@ -91,8 +95,9 @@ func (s *secretSource) build(ctx context.Context, snap secretver.Snapshot) ([]Ke
 				// current keys down with it: its tokens get 401 (unknown
 				// kid), the current ones keep verifying. A bad AWSCURRENT
 				// fails closed: signers use it, so the rotation is broken.
-				if s.skipped != nil {
-					s.skipped(ctx, s.reader.SecretID(), v.Stage, v.ID, err)
+				s.skipped++
+				if s.onSkip != nil {
+					s.onSkip(ctx, s.reader.SecretID(), v.Stage, v.ID, err)
 				}
 				continue
 			}
@@ -109,6 +114,13 @@ func (s *secretSource) build(ctx context.Context, snap secretver.Snapshot) ([]Ke
 	}
 	s.parsed = parsed
 	return keys, nil
+}
+
+// SkippedVersions is how many versions the keys served now left out.
+func (s *secretSource) SkippedVersions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.skipped
 }
 
 func (s *secretSource) Refresh(ctx context.Context) (bool, error) {

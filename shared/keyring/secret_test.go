@@ -210,7 +210,8 @@ func TestFromSecretBadPreviousVersion(t *testing.T) {
 		store.put(previous)
 		store.put(hsJWK(t, "current", 7))
 		store.syncCache()
-		r := newRing(t, map[string]keyring.Source{issuer: keyring.FromSecret(secretver.New(secretID, store, store), hook)})
+		src := keyring.FromSecret(secretver.New(secretID, store, store), hook)
+		r := newRing(t, map[string]keyring.Source{issuer: src})
 		for range 3 {
 			k, err := r.Key(context.Background(), issuer, "current")
 			if err != nil || k.ID != "current" || k.Origin != secretver.StageCurrent {
@@ -231,6 +232,19 @@ func TestFromSecretBadPreviousVersion(t *testing.T) {
 		}
 		if strings.Contains(got.err, "c2hvcnQ") {
 			t.Errorf("hook's error %q holds key material", got.err)
+		}
+		if n := src.(interface{ SkippedVersions() int }).SkippedVersions(); n != 1 {
+			t.Errorf("SkippedVersions = %d, want 1 while the bad version is served", n)
+		}
+		// Once AWSPREVIOUS is good again (a rotation moved the bad one out),
+		// the count is back to 0.
+		store.put(hsJWK(t, "next", 9))
+		store.syncCache()
+		if _, err := r.Key(context.Background(), issuer, "next"); err != nil {
+			t.Fatalf("Key(next) after a rotation: %v", err)
+		}
+		if n := src.(interface{ SkippedVersions() int }).SkippedVersions(); n != 0 {
+			t.Errorf("SkippedVersions = %d after the bad version left, want 0", n)
 		}
 	}
 
