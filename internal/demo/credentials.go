@@ -108,8 +108,32 @@ func SeedCredentials(ctx context.Context, sm SecretsAPI, secretID, dataDir strin
 	if err != nil {
 		return nil, fmt.Errorf("read AWSCURRENT of %s: %w", secretID, err)
 	}
-	if aws.ToString(out.SecretString) != cur.file.SecretString {
+	switch got := aws.ToString(out.SecretString); {
+	case got == cur.file.SecretString:
+	case cur.upgradedFrom != "" && got == cur.upgradedFrom:
+		// A Secrets Manager that outlived the data folder's upgrade
+		// (a moto kept running) still holds the versions without usage
+		// keys: put the upgraded ones, previous then current.
+		for _, v := range []string{prev.file.SecretString, cur.file.SecretString} {
+			if _, err := sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{
+				SecretId: aws.String(secretID), SecretString: aws.String(v),
+			}); err != nil {
+				return nil, fmt.Errorf("put the upgraded demo credentials into %s: %w", secretID, err)
+			}
+		}
+	default:
 		return nil, fmt.Errorf("%s: %w", secretID, ErrOtherCredentials)
+	}
+	// Save upgraded files only now that the secret holds what they say.
+	for _, f := range []struct {
+		name string
+		s    storedCredentials
+	}{{previousCredentialsFile, prev}, {currentCredentialsFile, cur}} {
+		if f.s.upgradedFrom != "" {
+			if err := saveCredentialsFile(dataDir, f.name, f.s); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return &Credentials{
 		SecretID: secretID, KeyID: PartnerKeyID, ClientID: OpsClientID,
@@ -140,18 +164,21 @@ func HMACKey(ctx context.Context, sm SecretsAPI, secretID, keyID string) ([]byte
 type storedCredentials struct {
 	file    credentialFile
 	version CredentialVersion
+	// upgradedFrom is the SecretString the file held before a usage key
+	// was added to it ("" if it was not); the file is not saved yet.
+	upgradedFrom string
 }
 
 // credentialsFile reads one version's file from dir, or generates and saves
 // a new one. A file saved before demo partners had a usage key gets one
-// (the HMAC key and the client secret stay) and is saved again.
+// (the HMAC key and the client secret stay); SeedCredentials saves it once
+// the secret holds it.
 func credentialsFile(dir, name string) (storedCredentials, error) {
 	p := filepath.Join(dir, name)
 	b, err := os.ReadFile(p)
-	var s storedCredentials
 	switch {
 	case err == nil:
-		s, err = parseCredentialsFile(b)
+		s, err := parseCredentialsFile(b)
 		if err != nil {
 			return storedCredentials{}, fmt.Errorf("%s: %w (delete it to get new demo credentials)", p, err)
 		}
@@ -161,23 +188,30 @@ func credentialsFile(dir, name string) (storedCredentials, error) {
 		if s, err = withUsageKey(s); err != nil {
 			return storedCredentials{}, fmt.Errorf("%s: %w", p, err)
 		}
+		return s, nil
 	case !errors.Is(err, os.ErrNotExist):
 		return storedCredentials{}, fmt.Errorf("read demo credentials: %w", err)
-	default:
-		if s, err = generateCredentials(); err != nil {
-			return storedCredentials{}, err
-		}
 	}
-	if b, err = json.MarshalIndent(s.file, "", "  "); err != nil {
+	s, err := generateCredentials()
+	if err != nil {
 		return storedCredentials{}, err
 	}
+	return s, saveCredentialsFile(dir, name, s)
+}
+
+// saveCredentialsFile writes one version's file (mode 0600).
+func saveCredentialsFile(dir, name string, s storedCredentials) error {
+	b, err := json.MarshalIndent(s.file, "", "  ")
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return storedCredentials{}, fmt.Errorf("create data folder: %w", err)
+		return fmt.Errorf("create data folder: %w", err)
 	}
-	if err := os.WriteFile(p, append(b, '\n'), 0o600); err != nil {
-		return storedCredentials{}, fmt.Errorf("save demo credentials: %w", err)
+	if err := os.WriteFile(filepath.Join(dir, name), append(b, '\n'), 0o600); err != nil {
+		return fmt.Errorf("save demo credentials: %w", err)
 	}
-	return s, nil
+	return nil
 }
 
 // newUsageKey makes a demo API key value: API Gateway wants 20 to 128
@@ -206,7 +240,7 @@ func withUsageKey(s storedCredentials) (storedCredentials, error) {
 	if err != nil {
 		return storedCredentials{}, err
 	}
-	s.file.SecretString = string(b)
+	s.upgradedFrom, s.file.SecretString = s.file.SecretString, string(b)
 	return s, nil
 }
 

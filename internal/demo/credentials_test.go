@@ -220,9 +220,17 @@ func TestSeedCredentialsAddsAUsageKey(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	again, err := demo.SeedCredentials(ctx, newFakeSecrets(), "creds", dir)
+	// A local Secrets Manager that kept running holds the old current
+	// version: it gets the upgraded versions put into it.
+	kept := newFakeSecrets()
+	kept.secrets["creds"] = []string{"previous-version-placeholder", string(old)}
+	again, err := demo.SeedCredentials(ctx, kept, "creds", dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if vs := kept.secrets["creds"]; len(vs) != 4 || vs[3] == string(old) || !strings.Contains(vs[3], again.Current.UsageKey) {
+		t.Errorf("the kept secret's versions after the upgrade: %d, current has the new usage key %v; want the upgraded pair put",
+			len(vs), len(vs) == 4 && strings.Contains(vs[3], again.Current.UsageKey))
 	}
 	if again.Current.UsageKey == "" || again.Current.UsageKey == c.Current.UsageKey ||
 		!bytes.Equal(again.Current.Key, c.Current.Key) || again.Current.ClientSecret != c.Current.ClientSecret {
