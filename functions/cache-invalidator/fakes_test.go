@@ -47,6 +47,9 @@ type fakeStore struct {
 	hiddenChecks int
 	checks       int
 	checkErr     error
+	// expired, when set, says which entries revocation.Writer would refuse
+	// as already expired.
+	expired func(revocation.Entry) bool
 }
 
 func newFakeStore(j *journal) *fakeStore {
@@ -62,6 +65,10 @@ func (s *fakeStore) Revoke(_ context.Context, e revocation.Entry) (bool, error) 
 	}
 	if err := s.fail[e.Subject+e.JTI]; err != nil {
 		return false, err
+	}
+	if s.expired != nil && s.expired(e) {
+		s.j.add("revoke %s expired", key)
+		return false, revocation.ErrExpiredEntry
 	}
 	old, ok := s.entries[key]
 	if ok && !old.RevokedAt.Before(e.RevokedAt) {

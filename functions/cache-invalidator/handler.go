@@ -137,6 +137,10 @@ func (h *handler) handleOne(ctx context.Context, req request) (outcome, error) {
 		return out, nil
 	}
 	e, created, err := h.write(ctx, req)
+	if errors.Is(err, revocation.ErrExpiredEntry) {
+		out.Skipped = skipExpired // nothing to revoke, nothing to wait for or flush
+		return out, nil
+	}
 	if err != nil {
 		return out, err
 	}
@@ -182,6 +186,9 @@ func (h *handler) handleSQS(ctx context.Context, ev events.SQSEvent) events.SQSE
 			continue
 		}
 		e, _, err := h.write(ctx, req)
+		if errors.Is(err, revocation.ErrExpiredEntry) {
+			continue // done: every token it revokes has expired
+		}
 		if err != nil {
 			fail(m.MessageId)
 			continue
@@ -219,7 +226,15 @@ func sentAt(m events.SQSMessage, fallback time.Time) time.Time {
 	return time.UnixMilli(ms)
 }
 
-// write resolves the request's subject and stores the revocation.
+// skipExpired is the outcome's Skipped for a revocation older than the
+// longest token lifetime: every token it would revoke has expired, so it is
+// not stored (revocation.ErrExpiredEntry), and a late or replayed event is
+// answered as done instead of failing (and being retried) forever.
+const skipExpired = "every token it revokes has expired already"
+
+// write resolves the request's subject and stores the revocation. For a
+// revocation whose tokens have all expired it stores nothing and returns
+// revocation.ErrExpiredEntry (logged and counted as skipped).
 func (h *handler) write(ctx context.Context, req request) (revocation.Entry, bool, error) {
 	e, err := h.resolve(ctx, req)
 	if err != nil {
@@ -228,6 +243,12 @@ func (h *handler) write(ctx context.Context, req request) (revocation.Entry, boo
 		return e, false, err
 	}
 	created, err := h.store.Revoke(ctx, e)
+	if errors.Is(err, revocation.ErrExpiredEntry) {
+		slog.InfoContext(ctx, "skip event", "origin", req.origin, "eventId", req.eventID, "why", skipExpired,
+			"issuer", e.Issuer, "subject", e.Subject, "jti", e.JTI, "revokedAt", e.RevokedAt)
+		h.countRevocation(ctx, req.origin, resultSkipped)
+		return e, false, err
+	}
 	if errors.Is(err, revocation.ErrInvalidEntry) {
 		err = invalid("%s: %v", req.origin, err)
 	} else if err != nil {

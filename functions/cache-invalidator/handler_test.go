@@ -713,3 +713,41 @@ func TestLooksLikeUUID(t *testing.T) {
 		}
 	}
 }
+
+// TestExpiredRevocationIsDone: a revocation older than the longest token
+// lifetime (a late EventBridge delivery, a replayed CloudTrail event) has
+// nothing left to revoke: it is answered as skipped, with no write, no wait
+// for readers and no flush, instead of failing (and, from SQS, being
+// retried into the dead-letter queue).
+func TestExpiredRevocationIsDone(t *testing.T) {
+	old := func(e revocation.Entry) bool { return e.RevokedAt.Before(testNow.Add(-24 * time.Hour)) }
+	r := newRig(testTargets)
+	r.store.expired = old
+	ev := bytes.Replace(readFixture(t, "eventbridge-access-revoked.json"), []byte(`"2025-06-12T14:03:27Z"`), []byte(`"2025-06-10T14:03:27Z"`), 1)
+	got, err := r.h.handle(context.Background(), ev)
+	if err != nil {
+		t.Fatalf("handle = %v, want the expired revocation answered as done", err)
+	}
+	if out, ok := got.(outcome); !ok || out.Skipped != skipExpired || out.Created {
+		t.Errorf("outcome = %+v, want skipped: %q", got, skipExpired)
+	}
+	if len(r.rest.flushes) != 0 || len(r.http.resets) != 0 || r.store.checks != 0 {
+		t.Errorf("flushes %v / %v, %d view checks; want none for a revocation with nothing to revoke", r.rest.flushes, r.http.resets, r.store.checks)
+	}
+
+	// From SQS: the expired records are done, the invalid one still fails,
+	// and with nothing written nothing is flushed.
+	r = newRig(testTargets)
+	r.store.expired = func(revocation.Entry) bool { return true }
+	resp, err := r.h.handle(context.Background(), readFixture(t, "sqs-batch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFailed := []events.SQSBatchItemFailure{{ItemIdentifier: "c3f1a2b4-6d5e-4f7a-8b9c-0d1e2f3a4b5c"}}
+	if got := resp.(events.SQSEventResponse).BatchItemFailures; !slices.Equal(got, wantFailed) {
+		t.Errorf("BatchItemFailures = %v, want only the invalid record %v", got, wantFailed)
+	}
+	if len(r.rest.flushes) != 0 || len(r.store.entries) != 0 {
+		t.Errorf("flushes %v, entries %v; want none", r.rest.flushes, r.store.entries)
+	}
+}

@@ -41,6 +41,13 @@ const (
 // issuer contains '#'. Compare with errors.Is.
 var ErrInvalidEntry = errors.New("invalid revocation entry")
 
+// ErrExpiredEntry means an entry would be expired the moment it is written:
+// its RevokedAt is more than the writer's maximum token lifetime ago (and its
+// ExpiresAt, if set, is past), so every token it would revoke has expired
+// already. Nothing is written, and nothing needs to be: a late or replayed
+// revocation event is done, not failed. Compare with errors.Is.
+var ErrExpiredEntry = errors.New("revocation entry already expired")
+
 // An Entry revokes either every token of a subject issued before RevokedAt,
 // or one token by its jti. Exactly one of Subject and JTI is set.
 type Entry struct {

@@ -55,7 +55,8 @@ func NewWriter(db UpdateItemAPI, table string, opts ...WriterOption) *Writer {
 // when an entry with the same or a later RevokedAt was already there, in which
 // case nothing changes. It never lowers revokedAt and never shortens an
 // existing expiry. It returns an error wrapping [ErrInvalidEntry] for a bad
-// entry, and the DynamoDB error, wrapped, when the table cannot be written.
+// entry, [ErrExpiredEntry] (writing nothing) for one whose tokens have all
+// expired, and the DynamoDB error, wrapped, when the table cannot be written.
 func (w *Writer) Revoke(ctx context.Context, e Entry) (created bool, err error) {
 	key, err := e.Key()
 	if err != nil {
@@ -70,6 +71,9 @@ func (w *Writer) Revoke(ctx context.Context, e Entry) (created bool, err error) 
 	exp := r + int64((w.maxLifetime+time.Second-1)/time.Second)
 	if !e.ExpiresAt.IsZero() {
 		exp = max(exp, ceilUnix(e.ExpiresAt))
+	}
+	if exp <= now.Unix() { // readers keep an entry while now < expiresAt
+		return false, ErrExpiredEntry
 	}
 	reason := e.Reason
 	if reason == "" {

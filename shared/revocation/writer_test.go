@@ -198,6 +198,33 @@ func TestRevokeDefaultsAndErrors(t *testing.T) {
 			t.Errorf("updates = %d, want 0", db.updates)
 		}
 	})
+	t.Run("entry whose tokens have all expired is not written", func(t *testing.T) {
+		now := time.Unix(1_700_000_000, 0)
+		for _, tc := range []struct {
+			name    string
+			e       Entry
+			expired bool
+		}{
+			{"revoked a lifetime ago", Entry{Subject: "s", RevokedAt: now.Add(-DefaultMaxTokenLifetime)}, true},
+			{"revoked two days ago", Entry{JTI: "j", RevokedAt: now.Add(-48 * time.Hour)}, true},
+			{"revoked a second less than a lifetime ago", Entry{Subject: "s", RevokedAt: now.Add(-DefaultMaxTokenLifetime + time.Second)}, false},
+			{"old, but kept until a later ExpiresAt", Entry{Subject: "s", RevokedAt: now.Add(-48 * time.Hour), ExpiresAt: now.Add(time.Minute)}, false},
+		} {
+			db := newFakeTable()
+			w := NewWriter(db, "t")
+			w.now = func() time.Time { return now }
+			created, err := w.Revoke(context.Background(), tc.e)
+			if tc.expired {
+				if !errors.Is(err, ErrExpiredEntry) || created || db.updates != 0 {
+					t.Errorf("%s: Revoke = %v, %v with %d updates; want ErrExpiredEntry and no write", tc.name, created, err, db.updates)
+				}
+				continue
+			}
+			if err != nil || !created || db.updates != 1 {
+				t.Errorf("%s: Revoke = %v, %v with %d updates; want it written", tc.name, created, err, db.updates)
+			}
+		}
+	})
 	t.Run("table error is wrapped", func(t *testing.T) {
 		db := newFakeTable()
 		boom := errors.New("throttled")
