@@ -118,6 +118,15 @@ func run(ctx context.Context, o options) error {
 	} else {
 		fmt.Printf("  AWSPREVIOUS version %s, kid %s\n", res.Previous, kidOf(ctx, sm, o.secret, res.Previous))
 	}
+	if o.secret == demo.SecretName && res.Previous != "" {
+		// The local stack seeds the secret from the data folder on start:
+		// keep the rotated keys there, or a restart would bring back the
+		// old ones.
+		if err := demo.SaveKeys(ctx, sm, o.data); err != nil {
+			return fmt.Errorf("keep the rotated keys in %s: %w", o.data, err)
+		}
+		fmt.Printf("  kept in %s for the next start\n", o.data)
+	}
 	return nil
 }
 

@@ -18,6 +18,7 @@ import (
 
 	"github.com/apigw-guard/guard/internal/demo"
 	"github.com/apigw-guard/guard/shared/credential"
+	"github.com/apigw-guard/guard/shared/signer"
 	"github.com/apigw-guard/guard/shared/secretver"
 )
 
@@ -243,5 +244,50 @@ func TestSeedCredentialsAddsAUsageKey(t *testing.T) {
 	third, err := demo.SeedCredentials(ctx, newFakeSecrets(), "creds", dir)
 	if err != nil || third.Current.UsageKey != again.Current.UsageKey {
 		t.Errorf("third seed: usage key %q, %v; want the saved %q", third.Current.UsageKey, err, again.Current.UsageKey)
+	}
+}
+
+// TestSaveKeysAfterARotation: the rotated versions replace the seeded key
+// files, so that a new Secrets Manager seeded from the data folder (a
+// restarted local stack) serves the rotated keys.
+func TestSaveKeysAfterARotation(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	sm := newFakeSecrets()
+	first, err := demo.Seed(ctx, sm, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rotated, err := signer.Generate(demo.Alg, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm.secrets[demo.SecretName] = append(sm.secrets[demo.SecretName], string(rotated)) // what a rotation leaves
+	if err := demo.SaveKeys(ctx, sm, dir); err != nil {
+		t.Fatal(err)
+	}
+	restarted, err := demo.Seed(ctx, newFakeSecrets(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := signer.New(rotated)
+	if restarted.Current.KeyID() != want.KeyID() || restarted.Previous.KeyID() != first.Current.KeyID() {
+		t.Errorf("after a restart: AWSCURRENT %s, AWSPREVIOUS %s; want the rotated %s and the former current %s",
+			restarted.Current.KeyID(), restarted.Previous.KeyID(), want.KeyID(), first.Current.KeyID())
+	}
+	for _, name := range []string{"current.jwks.json", "previous.jwks.json"} {
+		if st, err := os.Stat(filepath.Join(dir, name)); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, mode %v; want 0600", name, err, st.Mode().Perm())
+		}
+	}
+
+	// A version that is not a signing key changes nothing.
+	sm.secrets[demo.SecretName] = append(sm.secrets[demo.SecretName], `{"note":"not a key"}`)
+	if err := demo.SaveKeys(ctx, sm, dir); err == nil {
+		t.Error("SaveKeys saved a version that is not a signing key")
+	}
+	again, err := demo.Seed(ctx, newFakeSecrets(), dir)
+	if err != nil || again.Current.KeyID() != want.KeyID() {
+		t.Errorf("after a refused save: %v, current %v; want the rotated key kept", err, again)
 	}
 }

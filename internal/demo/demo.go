@@ -77,6 +77,39 @@ func Seed(ctx context.Context, sm SecretsAPI, dataDir string) (*Keys, error) {
 	return Load(ctx, sm)
 }
 
+// SaveKeys writes the signing-key secret's AWSCURRENT and AWSPREVIOUS
+// versions to dataDir, where [Seed] reads them: after a rotation, so that a
+// restarted local Secrets Manager gets the rotated keys (and tokens minted
+// with them still verify) instead of the ones seeded first. Each file is
+// replaced whole (written aside, then renamed), mode 0600. It changes
+// nothing unless both versions are signing keys.
+func SaveKeys(ctx context.Context, sm SecretsAPI, dataDir string) error {
+	values := map[string]string{}
+	for _, stage := range []string{"AWSCURRENT", "AWSPREVIOUS"} {
+		out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{
+			SecretId: aws.String(SecretName), VersionStage: aws.String(stage),
+		})
+		if err != nil {
+			return fmt.Errorf("read %s of %s: %w", stage, SecretName, err)
+		}
+		if _, err := signer.New([]byte(aws.ToString(out.SecretString))); err != nil {
+			return fmt.Errorf("%s of %s: %w", stage, SecretName, err)
+		}
+		values[stage] = aws.ToString(out.SecretString)
+	}
+	for name, stage := range map[string]string{"current.jwks.json": "AWSCURRENT", "previous.jwks.json": "AWSPREVIOUS"} {
+		p := filepath.Join(dataDir, name)
+		tmp := p + ".tmp"
+		if err := os.WriteFile(tmp, []byte(values[stage]), 0o600); err != nil {
+			return fmt.Errorf("save demo key: %w", err)
+		}
+		if err := os.Rename(tmp, p); err != nil {
+			return fmt.Errorf("save demo key: %w", err)
+		}
+	}
+	return nil
+}
+
 // Load returns the signers of the secret's current and previous versions.
 func Load(ctx context.Context, sm SecretsAPI) (*Keys, error) {
 	var k Keys
