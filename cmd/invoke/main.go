@@ -1,6 +1,9 @@
 // Command invoke sends one sample event to a function of the running local
 // stack through the Lambda Runtime Interface Emulator and prints the answer.
-// "{{token}}" in the event is replaced by a freshly minted demo token.
+// "{{token}}" in the event is replaced by a freshly minted demo token. The
+// request authorizer's samples that need a signature or client credentials
+// ({{signature}}, {{basic}}) are refused with a pointer to make webhook and
+// the printed curl commands, which go through the local gateway.
 //
 // Usage: go run ./cmd/invoke -event events/token-authorizer/rest-token.json
 package main
@@ -40,6 +43,12 @@ func run(event, function, tok, scope, data string) error {
 	payload, err := os.ReadFile(event)
 	if err != nil {
 		return err
+	}
+	for _, p := range []string{"{{signature}}", "{{signature-input}}", "{{basic}}"} {
+		if bytes.Contains(payload, []byte(p)) {
+			return fmt.Errorf("%s needs a signature or client credentials (%s), which invoke does not make: "+
+				"send the request through the local gateway instead (make webhook, or the curl -u commands make run prints)", event, p)
+		}
 	}
 	st, err := stackfile.Read(data)
 	if err != nil {
