@@ -18,8 +18,8 @@ import (
 
 	"github.com/apigw-guard/guard/internal/demo"
 	"github.com/apigw-guard/guard/shared/credential"
-	"github.com/apigw-guard/guard/shared/signer"
 	"github.com/apigw-guard/guard/shared/secretver"
+	"github.com/apigw-guard/guard/shared/signer"
 )
 
 // fakeSecrets is Secrets Manager for the three calls the seeding makes:
