@@ -63,6 +63,8 @@ rotate: tools build
 test: tools build test-unit check-third-party fuzz-smoke lint-template test-integration
 
 test-unit:
+	@unformatted=$$(gofmt -l shared functions internal cmd examples integration); \
+	if [ -n "$$unformatted" ]; then echo "gofmt -w needed on:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	@# The injection corpus' error rates, printed on every run (go test hides a passing test's log).
