@@ -228,6 +228,9 @@ func (h *handler) authenticate(ctx context.Context, req *apigw.Request, rt *rout
 		}
 		switch m {
 		case methodSignature:
+			if ambiguous(req, "signature-input", "signature") {
+				return nil, string(httpsig.ReasonMalformed), errAmbiguousCredential
+			}
 			if req.Headers["signature-input"] == "" && req.Headers["signature"] == "" {
 				continue
 			}
@@ -274,6 +277,9 @@ func (h *handler) authenticate(ctx context.Context, req *apigw.Request, rt *rout
 // Authorization, or the two configured headers. presented is false when
 // the request carries neither.
 func (h *handler) credentialsOf(req *apigw.Request) (id, secret string, presented bool, err error) {
+	if h.idHeader != "" && ambiguous(req, h.idHeader, h.secretHeader) || h.idHeader == "" && ambiguous(req, "authorization") {
+		return "", "", true, errAmbiguousCredential
+	}
 	if h.idHeader != "" {
 		id, secret = req.Headers[h.idHeader], req.Headers[h.secretHeader]
 		if id == "" && secret == "" {
@@ -297,6 +303,23 @@ func (h *handler) credentialsOf(req *apigw.Request) (id, secret string, presente
 		return "", "", true, errors.New("basic credentials without ':'")
 	}
 	return id, secret, true, nil
+}
+
+// errAmbiguousCredential is the cause of refusing a request that presents
+// a credential header under two spellings with different values (see
+// apigw.Request.AmbiguousHeaders): it presented a credential, so no other
+// method is tried, and which value it meant is not knowable.
+var errAmbiguousCredential = errors.New("a credential header is given under two spellings with different values")
+
+// ambiguous reports whether any of the lower-cased header names is one
+// apigw left out as ambiguous.
+func ambiguous(req *apigw.Request, names ...string) bool {
+	for _, n := range names {
+		if slices.Contains(req.AmbiguousHeaders, n) {
+			return true
+		}
+	}
+	return false
 }
 
 // signedRequest is the request as the signature verifier sees it: the path
@@ -325,7 +348,10 @@ func signedRequest(req *apigw.Request) *httpsig.Request {
 			r.Header[k] = v
 		}
 		for k, vs := range req.MultiHeaders {
-			if len(vs) > 1 {
+			// A name apigw left out as ambiguous stays out: joined here in
+			// the spellings' order, not the wire's, its value would be a
+			// guess.
+			if len(vs) > 1 && !slices.Contains(req.AmbiguousHeaders, k) {
 				r.Header[k] = strings.Join(vs, ", ")
 			}
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -97,12 +98,19 @@ func TestSignedRequests(t *testing.T) {
 				mv["Signature"] = append(sig, sig[0])
 			})
 		}, "unauthorized", "signature_malformed", ""},
-		{"covered header under two spellings with different values (REST passes both): left out, so refused", func(t *testing.T) []byte {
-			return edit(t, signed(t, "rest-signed.json", signOpts{}), func(m map[string]any) {
-				obj(m, "headers")["content-digest"] = "sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:"
-				obj(m, "multiValueHeaders")["content-digest"] = []any{"sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:"}
+		{"covered header under two spellings (REST passes both): left out, so refused, even when joined they match the signed value", func(t *testing.T) []byte {
+			const sha512 = "sha-512=:WZDPaVn/7XgHaAy8pmojAkGWoRx2UFChF41A2svX+TaPm+AbwAgBWnrIiYllu7BNNyealdVLvRwEmTHWXvJwew==:"
+			joined := "sha-256=:KknMayu1UJ5bUZUHVXWRTpnjB37LSd6dQBljFF9EKa4=:, " + sha512
+			return edit(t, signed(t, "rest-signed.json", signOpts{edit: func(r *httpsig.Request) { r.Header["content-digest"] = joined }}), func(m map[string]any) {
+				obj(m, "headers")["content-digest"] = sha512
+				obj(m, "multiValueHeaders")["content-digest"] = []any{sha512}
 			})
-		}, "unauthorized", "signature_malformed", ""}, // the field's two values repeat the sha-256 member
+		}, "unauthorized", "signature_components", ""}, // the covered field is absent
+		{"signature header under two spellings: a credential presented, malformed", func(t *testing.T) []byte {
+			return edit(t, signed(t, "rest-signed.json", signOpts{}), func(m map[string]any) {
+				obj(m, "headers")["signature"] = "sig1=:AAAA:"
+			})
+		}, "unauthorized", "signature_malformed", ""},
 		{"unread header under two spellings with different values: no effect", func(t *testing.T) []byte {
 			return edit(t, signed(t, "rest-signed.json", signOpts{}), func(m map[string]any) {
 				obj(m, "headers")["X-Trace"], obj(m, "headers")["x-trace"] = "a", "b"
@@ -226,6 +234,12 @@ func TestCredentials(t *testing.T) {
 		{"a bearer token is no credential here", func(t *testing.T) []byte {
 			return edit(t, bytes.ReplaceAll(readFixture(t, "rest-credentials.json"), []byte("Basic {{basic}}"), []byte("Bearer abc.def.ghi")), setSourceIP("10.1.2.3"))
 		}, "unauthorized", "no_credentials", ""},
+		{"Authorization under two spellings, one of them the right secret: presented, refused", func(t *testing.T) []byte {
+			return edit(t, withBasic(t, "rest-credentials.json", "ops", opsNewSecret), func(m map[string]any) {
+				setSourceIP("10.1.2.3")(m)
+				obj(m, "headers")["authorization"] = "Basic " + base64.StdEncoding.EncodeToString([]byte("ops:wrong-secret-0123456789"))
+			})
+		}, "unauthorized", "bad_credentials", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
