@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"encoding/json"
 	"log/slog"
 	"strings"
@@ -91,6 +92,14 @@ func (h *handler) decide(ctx context.Context, payload []byte) decision {
 	}
 
 	if h.revoked != nil {
+		if claims.IssuedAt.IsZero() {
+			// A subject revocation refuses the tokens issued before it, for
+			// as long as its entry lasts (the longest token lifetime): a
+			// token without iat has no issue time to compare, and one with a
+			// far exp would outlive every entry.
+			return decision{err: apigw.ErrUnauthorized, outcome: "unauthorized", reason: string(token.ReasonMissingClaim),
+				kind: req.Kind, claims: claims, cause: errNoIssuedAt}
+		}
 		revoked, err := h.revoked.Check(ctx, claims.Issuer, claims.Subject, claims.ID, claims.IssuedAt)
 		if err != nil {
 			d := failClosed("revocations_unavailable", err)
@@ -124,6 +133,10 @@ func (h *handler) decide(ctx context.Context, payload []byte) decision {
 	}
 	return d
 }
+
+// errNoIssuedAt is why a token without iat is refused while revocation
+// checks are on.
+var errNoIssuedAt = errors.New("no iat claim, which revocation checks need")
 
 // maxMargin is how long before the invocation's deadline the handler stops
 // waiting for Secrets Manager, a JWKS endpoint or DynamoDB. Each of those

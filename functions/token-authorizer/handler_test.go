@@ -434,3 +434,25 @@ func TestAuthorizationUnderTwoSpellings(t *testing.T) {
 		})
 	}
 }
+
+// TestNoIssuedAtWithRevocations: while revocation checks are on, a token
+// must carry iat (a subject revocation compares it, and its entry lasts only
+// the longest token lifetime); without revocation checks iat stays optional.
+func TestNoIssuedAtWithRevocations(t *testing.T) {
+	noIat := func(c map[string]any) { delete(c, "iat") }
+	f := newFixture(t, nil)
+	f.h.revoked = &fakeView{}
+	_, err := f.h.handle(context.Background(), event(t, "rest-token.json", f.token(t, noIat)))
+	checkErr(t, err, apigw.ErrUnauthorized)
+	if !strings.Contains(f.logs.String(), `"reason":"`+string(token.ReasonMissingClaim)+`"`) {
+		t.Errorf("log %s, want reason %s", f.logs, token.ReasonMissingClaim)
+	}
+	if _, err := f.h.handle(context.Background(), event(t, "rest-token.json", f.token(t, nil))); err != nil {
+		t.Errorf("a token with iat: %v", err)
+	}
+
+	f = newFixture(t, nil)
+	if _, err := f.h.handle(context.Background(), event(t, "rest-token.json", f.token(t, noIat))); err != nil {
+		t.Errorf("without revocation checks, a token without iat: %v, want it allowed", err)
+	}
+}

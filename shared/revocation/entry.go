@@ -42,9 +42,9 @@ const (
 var ErrInvalidEntry = errors.New("invalid revocation entry")
 
 // ErrExpiredEntry means an entry would be expired the moment it is written:
-// its RevokedAt is more than the writer's maximum token lifetime ago (and its
-// ExpiresAt, if set, is past), so every token it would revoke has expired
-// already. Nothing is written, and nothing needs to be: a late or replayed
+// its RevokedAt is more than the writer's maximum token lifetime plus
+// [SkewMargin] ago (and its ExpiresAt, if set, is past), so every token it
+// would revoke has expired already. Nothing is written, and nothing needs to be: a late or replayed
 // revocation event is done, not failed. Compare with errors.Is.
 var ErrExpiredEntry = errors.New("revocation entry already expired")
 
@@ -65,8 +65,8 @@ type Entry struct {
 	// Reason is kept for audits; at most 1024 bytes.
 	Reason string
 	// ExpiresAt is when the entry may be forgotten. It is raised to at least
-	// RevokedAt plus the writer's maximum token lifetime; zero means exactly
-	// that.
+	// RevokedAt plus the writer's maximum token lifetime plus [SkewMargin];
+	// zero means exactly that.
 	ExpiresAt time.Time
 }
 

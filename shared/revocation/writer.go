@@ -17,6 +17,12 @@ import (
 // Cognito issues.
 const DefaultMaxTokenLifetime = 24 * time.Hour
 
+// SkewMargin is added to every entry's lifetime: a verifier accepts a token
+// until its exp plus its clock skew, so an entry that ended exactly a token
+// lifetime after revokedAt would let a revoked token through for that long.
+// It is the largest CLOCK_SKEW_SECONDS the token authorizer accepts.
+const SkewMargin = 5 * time.Minute
+
 // UpdateItemAPI is the part of the DynamoDB client a [Writer] uses.
 // *dynamodb.Client implements it.
 type UpdateItemAPI interface {
@@ -68,7 +74,7 @@ func (w *Writer) Revoke(ctx context.Context, e Entry) (created bool, err error) 
 		revokedAt = now
 	}
 	r := ceilUnix(revokedAt)
-	exp := r + int64((w.maxLifetime+time.Second-1)/time.Second)
+	exp := r + int64((w.maxLifetime+SkewMargin+time.Second-1)/time.Second)
 	if !e.ExpiresAt.IsZero() {
 		exp = max(exp, ceilUnix(e.ExpiresAt))
 	}

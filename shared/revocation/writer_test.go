@@ -84,7 +84,7 @@ func TestRevokeStoresEntry(t *testing.T) {
 	if got, want := attrN(t, it, attrRevokedAt), int64(1_700_000_001); got != want {
 		t.Errorf("revokedAt = %d, want %d (rounded up)", got, want)
 	}
-	if got, want := attrN(t, it, attrExpiresAt), int64(1_700_000_001+3600); got != want {
+	if got, want := attrN(t, it, attrExpiresAt), int64(1_700_000_001+3600+300); got != want {
 		t.Errorf("expiresAt = %d, want %d", got, want)
 	}
 	if got, want := attrN(t, it, attrUpdatedAt), now.UnixMilli(); got != want {
@@ -113,22 +113,22 @@ func TestRevokeIdempotence(t *testing.T) {
 		{
 			name: "repeated event changes nothing",
 			steps: []step{
-				{e: Entry{Subject: "u", RevokedAt: base}, wantCreated: true, wantR: base.Unix(), wantE: base.Unix() + 86400},
-				{e: Entry{Subject: "u", RevokedAt: base}, wantCreated: false, wantR: base.Unix(), wantE: base.Unix() + 86400},
+				{e: Entry{Subject: "u", RevokedAt: base}, wantCreated: true, wantR: base.Unix(), wantE: base.Unix() + 86400 + 300},
+				{e: Entry{Subject: "u", RevokedAt: base}, wantCreated: false, wantR: base.Unix(), wantE: base.Unix() + 86400 + 300},
 			},
 		},
 		{
 			name: "older event replayed after a newer one",
 			steps: []step{
-				{e: Entry{Subject: "u", RevokedAt: base.Add(time.Hour)}, wantCreated: true, wantR: base.Unix() + 3600, wantE: base.Unix() + 3600 + 86400},
-				{e: Entry{Subject: "u", RevokedAt: base}, wantCreated: false, wantR: base.Unix() + 3600, wantE: base.Unix() + 3600 + 86400},
+				{e: Entry{Subject: "u", RevokedAt: base.Add(time.Hour)}, wantCreated: true, wantR: base.Unix() + 3600, wantE: base.Unix() + 3600 + 86400 + 300},
+				{e: Entry{Subject: "u", RevokedAt: base}, wantCreated: false, wantR: base.Unix() + 3600, wantE: base.Unix() + 3600 + 86400 + 300},
 			},
 		},
 		{
 			name: "newer revocation raises revokedAt and expiry",
 			steps: []step{
-				{e: Entry{Subject: "u", RevokedAt: base}, wantCreated: true, wantR: base.Unix(), wantE: base.Unix() + 86400},
-				{e: Entry{Subject: "u", RevokedAt: base.Add(time.Hour)}, wantCreated: true, wantR: base.Unix() + 3600, wantE: base.Unix() + 3600 + 86400},
+				{e: Entry{Subject: "u", RevokedAt: base}, wantCreated: true, wantR: base.Unix(), wantE: base.Unix() + 86400 + 300},
+				{e: Entry{Subject: "u", RevokedAt: base.Add(time.Hour)}, wantCreated: true, wantR: base.Unix() + 3600, wantE: base.Unix() + 3600 + 86400 + 300},
 			},
 		},
 		{
@@ -141,7 +141,7 @@ func TestRevokeIdempotence(t *testing.T) {
 		{
 			name: "an expiry below the token lifetime is raised",
 			steps: []step{
-				{e: Entry{JTI: "j", RevokedAt: base, ExpiresAt: base.Add(time.Minute)}, wantCreated: true, wantR: base.Unix(), wantE: base.Unix() + 86400},
+				{e: Entry{JTI: "j", RevokedAt: base, ExpiresAt: base.Add(time.Minute)}, wantCreated: true, wantR: base.Unix(), wantE: base.Unix() + 86400 + 300},
 			},
 		},
 	}
@@ -205,9 +205,10 @@ func TestRevokeDefaultsAndErrors(t *testing.T) {
 			e       Entry
 			expired bool
 		}{
-			{"revoked a lifetime ago", Entry{Subject: "s", RevokedAt: now.Add(-DefaultMaxTokenLifetime)}, true},
+			{"revoked a lifetime and the skew margin ago", Entry{Subject: "s", RevokedAt: now.Add(-DefaultMaxTokenLifetime - SkewMargin)}, true},
 			{"revoked two days ago", Entry{JTI: "j", RevokedAt: now.Add(-48 * time.Hour)}, true},
-			{"revoked a second less than a lifetime ago", Entry{Subject: "s", RevokedAt: now.Add(-DefaultMaxTokenLifetime + time.Second)}, false},
+			{"revoked a lifetime ago: a token may still pass within the skew", Entry{Subject: "s", RevokedAt: now.Add(-DefaultMaxTokenLifetime)}, false},
+			{"revoked a second less than a lifetime and the margin ago", Entry{Subject: "s", RevokedAt: now.Add(-DefaultMaxTokenLifetime - SkewMargin + time.Second)}, false},
 			{"old, but kept until a later ExpiresAt", Entry{Subject: "s", RevokedAt: now.Add(-48 * time.Hour), ExpiresAt: now.Add(time.Minute)}, false},
 		} {
 			db := newFakeTable()
