@@ -97,13 +97,18 @@ func SaveKeys(ctx context.Context, sm SecretsAPI, dataDir string) error {
 		}
 		values[stage] = aws.ToString(out.SecretString)
 	}
-	for name, stage := range map[string]string{"current.jwks.json": "AWSCURRENT", "previous.jwks.json": "AWSPREVIOUS"} {
-		p := filepath.Join(dataDir, name)
-		tmp := p + ".tmp"
-		if err := os.WriteFile(tmp, []byte(values[stage]), 0o600); err != nil {
+	// Both files are written aside first, then renamed current first: an
+	// interruption leaves at worst the rotated current with the old
+	// previous, which still verifies the newest tokens.
+	files := []struct{ name, stage string }{{"current.jwks.json", "AWSCURRENT"}, {"previous.jwks.json", "AWSPREVIOUS"}}
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(dataDir, f.name+".tmp"), []byte(values[f.stage]), 0o600); err != nil {
 			return fmt.Errorf("save demo key: %w", err)
 		}
-		if err := os.Rename(tmp, p); err != nil {
+	}
+	for _, f := range files {
+		p := filepath.Join(dataDir, f.name)
+		if err := os.Rename(p+".tmp", p); err != nil {
 			return fmt.Errorf("save demo key: %w", err)
 		}
 	}
